@@ -1,0 +1,50 @@
+# Sargas: the two commands a newcomer needs are `make run` and `make test`.
+# Everything else here is a convenience wrapper around CMake/CTest.
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+JOBS       ?= $(shell nproc)
+RUN_DIR    ?= $(CURDIR)/run
+
+.PHONY: all deps test-deps build media run test test-fast test-asan fuzz bench clean
+
+all: build
+
+deps:
+	@scripts/deps.sh build
+
+test-deps:
+	@scripts/deps.sh test
+
+$(BUILD)/build.ninja $(BUILD)/Makefile:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+
+build: deps $(BUILD)/Makefile
+	cmake --build $(BUILD) -j $(JOBS)
+	@scripts/gen-media.sh $(BUILD)/media
+
+media: build
+
+run: build
+	scripts/demo.sh $(BUILD) $(RUN_DIR)
+
+# The whole suite on the normal build, then again under ASan/UBSan.
+test: test-deps build
+	cd $(BUILD) && ctest --output-on-failure -j 2 --timeout 900
+	$(MAKE) test-asan
+
+test-fast: build
+	cd $(BUILD) && ctest --output-on-failure -j 2 --timeout 900
+
+test-asan: test-deps
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSG_SANITIZE=ON >/dev/null
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	@scripts/gen-media.sh $(BUILD)/media
+	cd $(ASAN_BUILD) && SG_MEDIA_DIR=$(CURDIR)/$(BUILD)/media ctest --output-on-failure -j 2 --timeout 1200
+
+fuzz: test-deps
+	CC=clang cmake -S . -B build-fuzz -DSG_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	cmake --build build-fuzz -j $(JOBS)
+	tests/fuzz/run-all.sh build-fuzz 60
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz

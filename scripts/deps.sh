@@ -1,0 +1,32 @@
+#!/bin/sh
+# Installs the Debian packages Sargas needs, and only those that are missing.
+#   scripts/deps.sh build   - to build and run (make, make run)
+#   scripts/deps.sh test    - additionally what the test suite needs
+# Runs apt-get only when something is missing, so a second call costs nothing.
+set -eu
+
+BUILD_PKGS="build-essential cmake pkg-config libsqlite3-dev sqlite3 libjansson-dev libavutil-dev libavcodec-dev
+ libavformat-dev ffmpeg libgstrtspserver-1.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
+ gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad fonts-dejavu-core"
+TEST_PKGS="python3 procps util-linux e2fsprogs clang libclang-rt-14-dev"
+
+want="$BUILD_PKGS"
+if [ "${1:-build}" = test ]; then want="$want $TEST_PKGS"; fi
+
+missing=""
+for p in $want; do
+    st=$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)
+    case "$st" in
+        ii*) ;;
+        *) missing="$missing $p" ;;
+    esac
+done
+[ -z "$missing" ] && exit 0
+
+echo "deps: installing:$missing" >&2
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing

@@ -1,0 +1,161 @@
+#include "daemon/cameras.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "base/err.h"
+#include "base/log.h"
+
+struct running_stream {
+    struct sg_recorder *rec;
+    struct sg_ingest_stream *is;
+};
+
+struct entry {
+    struct sg_camera cam;
+    struct running_stream s[2];
+};
+
+struct sg_cameras {
+    const struct sg_config *cfg;
+    struct sg_catalog *cat;
+    struct sg_ingest *ing;
+    struct sg_store *st;
+    struct entry *e;
+    int n, cap;
+};
+
+struct sg_cameras *sg_cameras_create(const struct sg_config *cfg, struct sg_catalog *cat,
+                                     struct sg_ingest *ing, struct sg_store *st)
+{
+    struct sg_cameras *cm = calloc(1, sizeof(*cm));
+
+    if (!cm)
+        abort();
+    cm->cfg = cfg;
+    cm->cat = cat;
+    cm->ing = ing;
+    cm->st = st;
+    return cm;
+}
+
+static void stop_stream(struct sg_cameras *cm, struct running_stream *rs)
+{
+    sg_ingest_remove(cm->ing, &rs->is); /* after this the recorder gets no more callbacks */
+    sg_recorder_destroy(&rs->rec);
+}
+
+static void start_stream(struct sg_cameras *cm, const struct sg_camera *c, int stream,
+                         struct running_stream *rs)
+{
+    struct sg_ingest_stream_desc d;
+    struct sg_stream_sink sink;
+    int64_t last_end = 0;
+    int r;
+
+    memset(&d, 0, sizeof(d));
+    d.camera_id = c->id;
+    d.stream = stream;
+    snprintf(d.url, sizeof(d.url), "%s", stream == SG_STREAM_MAIN ? c->main_url : c->sub_url);
+    d.transport = c->transport != SG_TRANSPORT_DEFAULT ? c->transport
+                  : cm->cfg->rtsp_transport ? SG_TRANSPORT_UDP : SG_TRANSPORT_TCP;
+    sg_catalog_segment_last_end(cm->cat, c->id, stream, &last_end);
+    rs->rec = sg_recorder_create(cm->st, c->id, stream, last_end);
+    sink = sg_recorder_sink(rs->rec);
+    if ((r = sg_ingest_add(cm->ing, &d, &sink, &rs->is)) < 0) {
+        struct sg_stream_state stt = { .camera_id = c->id, .stream = stream, .since_us = sg_utc_us(),
+                                       .updated_us = sg_utc_us() };
+        snprintf(stt.state, sizeof(stt.state), "offline");
+        snprintf(stt.last_error, sizeof(stt.last_error), "URL refused: %s", sg_strerror(r));
+        sg_catalog_state_set(cm->cat, &stt);
+        sg_recorder_destroy(&rs->rec);
+    }
+}
+
+static int wants(const struct sg_camera *c, int stream)
+{
+    if (!c->enabled)
+        return 0;
+    return stream == SG_STREAM_MAIN ? 1 : (c->sub_url[0] && c->record_sub);
+}
+
+static int same_stream(const struct sg_camera *a, const struct sg_camera *b, int stream)
+{
+    if (a->transport != b->transport || wants(a, stream) != wants(b, stream))
+        return 0;
+    return !strcmp(stream == SG_STREAM_MAIN ? a->main_url : a->sub_url,
+                   stream == SG_STREAM_MAIN ? b->main_url : b->sub_url);
+}
+
+int sg_cameras_sync(struct sg_cameras *cm, int force)
+{
+    struct sg_camera *cams = NULL;
+    int n, ch;
+
+    ch = sg_catalog_changed(cm->cat);
+    if (!force && ch <= 0)
+        return ch < 0 ? ch : 0;
+    n = sg_catalog_camera_list(cm->cat, &cams);
+    if (n < 0)
+        return n;
+    /* Stop what disappeared or changed. */
+    for (int i = 0; i < cm->n; i++) {
+        struct entry *e = &cm->e[i];
+        const struct sg_camera *now = NULL;
+        for (int j = 0; j < n; j++)
+            if (cams[j].id == e->cam.id)
+                now = &cams[j];
+        for (int s = 0; s < 2; s++)
+            if (e->s[s].rec && (!now || !same_stream(&e->cam, now, s))) {
+                sg_info("cameras", e->cam.id, "%s stream stopped (%s)", sg_stream_name(s),
+                        now ? "settings changed" : "camera removed");
+                stop_stream(cm, &e->s[s]);
+            }
+        if (!now) {
+            cm->e[i] = cm->e[--cm->n];
+            i--;
+        }
+    }
+    /* Start what is new or changed. */
+    for (int j = 0; j < n; j++) {
+        struct entry *e = NULL;
+        for (int i = 0; i < cm->n; i++)
+            if (cm->e[i].cam.id == cams[j].id)
+                e = &cm->e[i];
+        if (!e) {
+            if (cm->n == cm->cap) {
+                cm->cap = cm->cap ? cm->cap * 2 : 16;
+                cm->e = realloc(cm->e, (size_t)cm->cap * sizeof(*cm->e));
+                if (!cm->e)
+                    abort();
+            }
+            e = &cm->e[cm->n++];
+            memset(e, 0, sizeof(*e));
+        }
+        e->cam = cams[j];
+        for (int s = 0; s < 2; s++)
+            if (wants(&cams[j], s) && !e->s[s].rec) {
+                sg_info("cameras", cams[j].id, "recording %s stream of '%s'", sg_stream_name(s),
+                        cams[j].name);
+                start_stream(cm, &cams[j], s, &e->s[s]);
+            }
+    }
+    free(cams);
+    return 0;
+}
+
+void sg_cameras_destroy(struct sg_cameras **cmp)
+{
+    struct sg_cameras *cm = *cmp;
+
+    if (!cm)
+        return;
+    for (int i = 0; i < cm->n; i++)
+        for (int s = 0; s < 2; s++)
+            if (cm->e[i].s[s].rec)
+                stop_stream(cm, &cm->e[i].s[s]);
+    free(cm->e);
+    free(cm);
+    *cmp = NULL;
+}

@@ -1,0 +1,161 @@
+#include "ingest/sdp.h"
+
+#include <libavutil/base64.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "base/err.h"
+
+static void add_param_sets(struct sg_sdp_track *t, const char *list, size_t len)
+{
+    const char *p = list, *end = list + len;
+
+    while (p < end) {
+        const char *comma = memchr(p, ',', (size_t)(end - p));
+        const char *e = comma ? comma : end;
+        char b64[SG_PS_MAX * 2];
+        uint8_t nal[SG_PS_MAX];
+        size_t bl = (size_t)(e - p);
+        int n;
+
+        if (bl > 0 && bl < sizeof(b64)) {
+            memcpy(b64, p, bl);
+            b64[bl] = 0;
+            n = av_base64_decode(nal, b64, sizeof(nal));
+            if (n > 0) {
+                int kind = sg_nal_param_kind(t->codec, sg_nal_type(t->codec, nal));
+                if (kind && (t->codec == SG_CODEC_H264 || n >= 2)) {
+                    sg_params_store(&t->params, kind, nal, (size_t)n);
+                    if (kind == 2 && sg_sps_parse(t->codec, nal, (size_t)n, &t->params) < 0)
+                        t->params.sps_len = 0; /* unusable: wait for an in-band one */
+                }
+            }
+        }
+        p = e + 1;
+    }
+}
+
+/* Finds key=value in an fmtp parameter list ("a; b=c; ..."). */
+static const char *fmtp_value(const char *s, size_t len, const char *key, size_t *vl)
+{
+    size_t kl = strlen(key);
+    const char *p = s, *end = s + len;
+
+    while (p < end) {
+        const char *semi = memchr(p, ';', (size_t)(end - p));
+        const char *e = semi ? semi : end;
+        while (p < e && *p == ' ')
+            p++;
+        if ((size_t)(e - p) > kl && !strncasecmp(p, key, kl) && p[kl] == '=') {
+            *vl = (size_t)(e - p - (ptrdiff_t)kl - 1);
+            return p + kl + 1;
+        }
+        p = e + 1;
+    }
+    return NULL;
+}
+
+int sg_sdp_parse(const char *sdp, size_t len, struct sg_sdp_track *t)
+{
+    const char *p = sdp, *end = sdp + len;
+    int in_media = 0, media_pt[8], n_pt = 0, chosen = 0, examined = 0;
+
+    memset(t, 0, sizeof(*t));
+    t->payload_type = -1;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *le = nl ? nl : end;
+        size_t ll;
+
+        if (le > p && le[-1] == '\r')
+            le--;
+        ll = (size_t)(le - p);
+        if (ll >= 2 && p[1] == '=') {
+            if (p[0] == 'm') {
+                t->media_sections++;
+                in_media = 0;
+                if (t->codec)
+                    chosen = 1; /* the chosen track's section ended */
+                n_pt = 0;
+                if (!chosen && examined < SG_SDP_MAX_MEDIA && ll > 8 && !strncmp(p, "m=video ", 8)) {
+                    /* m=video <port> <proto> <fmt> ... */
+                    const char *q = p + 8;
+                    int field = 0;
+                    examined++;
+                    in_media = 1;
+                    while (q < le && n_pt < 8) {
+                        while (q < le && *q == ' ')
+                            q++;
+                        if (q >= le)
+                            break;
+                        if (field >= 2) {
+                            char *e;
+                            long pt = strtol(q, &e, 10);
+                            if (e > q && pt >= 0 && pt < 128)
+                                media_pt[n_pt++] = (int)pt;
+                        }
+                        field++;
+                        while (q < le && *q != ' ')
+                            q++;
+                    }
+                }
+            } else if (in_media && ll > 9 && !strncmp(p, "a=rtpmap:", 9)) {
+                char *e;
+                long pt = strtol(p + 9, &e, 10);
+                int codec = 0;
+                int listed = 0;
+                for (int i = 0; i < n_pt; i++)
+                    listed |= media_pt[i] == pt;
+                if (e < le && *e == ' ' && listed) {
+                    size_t rest = (size_t)(le - e - 1);
+                    if (rest >= 5 && !strncasecmp(e + 1, "H264/", 5))
+                        codec = SG_CODEC_H264;
+                    else if (rest >= 5 && !strncasecmp(e + 1, "H265/", 5))
+                        codec = SG_CODEC_H265;
+                    if (codec && t->codec == 0) {
+                        t->codec = codec;
+                        t->params.codec = codec;
+                        t->payload_type = (int)pt;
+                        t->clock_rate = (int)strtol(e + 6, NULL, 10);
+                        if (t->clock_rate <= 0 || t->clock_rate > 1000000)
+                            t->clock_rate = 90000;
+                    }
+                }
+            } else if (in_media && t->codec && ll > 7 && !strncmp(p, "a=fmtp:", 7)) {
+                char *e;
+                long pt = strtol(p + 7, &e, 10);
+                if (pt == t->payload_type && e < le) {
+                    const char *v;
+                    size_t vl;
+                    size_t fl = (size_t)(le - e);
+                    if (t->codec == SG_CODEC_H264) {
+                        if ((v = fmtp_value(e, fl, "sprop-parameter-sets", &vl)))
+                            add_param_sets(t, v, vl);
+                    } else {
+                        static const char *const keys[] = { "sprop-vps", "sprop-sps", "sprop-pps" };
+                        for (int i = 0; i < 3; i++)
+                            if ((v = fmtp_value(e, fl, keys[i], &vl)))
+                                add_param_sets(t, v, vl);
+                    }
+                }
+            } else if (in_media && ll > 10 && !strncmp(p, "a=control:", 10)) {
+                size_t cl = ll - 10;
+                if (cl < sizeof(t->control) && t->codec && !t->control[0]) {
+                    memcpy(t->control, p + 10, cl);
+                    t->control[cl] = 0;
+                }
+            }
+        }
+        if (in_media && t->codec && t->control[0])
+            chosen = 1;
+        p = nl ? nl + 1 : end;
+    }
+    if (!t->codec)
+        return SG_E_UNSUPPORTED;
+    for (const char *c = t->control; *c; c++)
+        if ((unsigned char)*c <= 0x20 || (unsigned char)*c >= 0x7f)
+            return SG_E_PROTO;
+    return 0;
+}
