@@ -1,0 +1,82 @@
+#!/bin/sh
+# Generates the synthetic test media that tools/fakecam serves.
+#   scripts/gen-media.sh OUTDIR
+#
+# Writes main.h264 (1920x1080), sub.h264 (640x360), sub720.h264 (1280x720),
+# main.h265 and sub.h265: H.264/H.265 Annex B elementary streams, 25 fps,
+# 750 frames (a 30 s loop), an IDR every 50 frames (closed GOP, no B-frames,
+# parameter sets before every IDR), so the files loop seamlessly.
+#
+# Every frame shows its number (0..749) as text and as a barcode strip at the
+# top-left corner: 16 blocks of 48x48 px at 1080p (scaled with the picture:
+# 16x16 at 360p, 32x32 at 720p); block i is white (luma 235) when bit i of the
+# frame number is 1, else black (luma 16); block 0 is the leftmost.
+#
+# Idempotent: a stamp file records a hash of this script; when it matches and
+# all files exist, nothing is done.
+set -eu
+
+if [ $# -ne 1 ]; then
+    echo "usage: $0 OUTDIR" >&2
+    exit 2
+fi
+out=$1
+FONT=/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
+FILES="main.h264 sub.h264 sub720.h264 main.h265 sub.h265"
+STAMP="$out/.gen-media.stamp"
+
+version="gen-media-1 $(cksum < "$0" | cut -d' ' -f1,2)"
+
+uptodate=1
+[ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$version" ] || uptodate=0
+for f in $FILES; do
+    [ -s "$out/$f" ] || uptodate=0
+done
+[ "$uptodate" = 1 ] && exit 0
+
+command -v ffmpeg >/dev/null 2>&1 || { echo "gen-media: ffmpeg not found (run scripts/deps.sh)" >&2; exit 1; }
+[ -r "$FONT" ] || { echo "gen-media: font $FONT missing (install fonts-dejavu-core)" >&2; exit 1; }
+
+mkdir -p "$out"
+tmp="$out/.gen-media.tmp.$$"
+rm -rf "$tmp"
+mkdir "$tmp"
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 1' INT TERM
+rm -f "$STAMP"
+
+echo "gen-media: generating test media in $out" >&2
+start=$(date +%s)
+
+# Barcode: a 768x48 picture evaluated per frame with geq (cheap at this size),
+# overlaid on the 1080p scene; block i covers x in [48i, 48i+48).
+strip="color=c=black:s=768x48:r=25,format=yuv420p,geq=lum='if(mod(floor(mod(N\,750)/pow(2\,floor(X/48)))\,2)\,235\,16)':cb=128:cr=128"
+scene="testsrc2=s=1920x1080:r=25"
+text="drawtext=fontfile=$FONT:text='frame %{frame_num}':x=40:y=80:fontsize=64:fontcolor=white:box=1:boxcolor=black"
+
+X264="keyint=50:min-keyint=50:scenecut=0:open-gop=0:repeat-headers=1"
+X265="log-level=error:keyint=50:min-keyint=50:scenecut=0:open-gop=0:bframes=0:repeat-headers=1"
+
+# One process, one source, five encoders: the scene is rendered only once.
+ffmpeg -nostdin -hide_banner -loglevel error -y \
+    -f lavfi -i "$scene" -f lavfi -i "$strip" \
+    -filter_complex "[0:v]format=yuv420p,${text}[bg];[bg][1:v]overlay=0:0:format=yuv420,split=5[m4][s4][t4][m5][s5];[s4]scale=640:360:flags=area[s4o];[t4]scale=1280:720:flags=area[t4o];[s5]scale=640:360:flags=area[s5o]" \
+    -map '[m4]' -frames:v 750 -c:v libx264 -preset superfast -bf 0 \
+        -b:v 4M -maxrate 4M -bufsize 4M -x264-params "$X264" -f h264 "$tmp/main.h264" \
+    -map '[s4o]' -frames:v 750 -c:v libx264 -preset superfast -bf 0 \
+        -b:v 600k -maxrate 600k -bufsize 600k -x264-params "$X264" -f h264 "$tmp/sub.h264" \
+    -map '[t4o]' -frames:v 750 -c:v libx264 -preset superfast -bf 0 \
+        -b:v 2M -maxrate 2M -bufsize 2M -x264-params "$X264" -f h264 "$tmp/sub720.h264" \
+    -map '[m5]' -frames:v 750 -c:v libx265 -preset ultrafast \
+        -b:v 4M -maxrate 4M -bufsize 4M -x265-params "$X265" -f hevc "$tmp/main.h265" \
+    -map '[s5o]' -frames:v 750 -c:v libx265 -preset ultrafast \
+        -b:v 600k -maxrate 600k -bufsize 600k -x265-params "$X265" -f hevc "$tmp/sub.h265"
+
+for f in $FILES; do
+    [ -s "$tmp/$f" ] || { echo "gen-media: $f was not produced" >&2; exit 1; }
+done
+for f in $FILES; do
+    mv -f "$tmp/$f" "$out/$f"
+done
+echo "$version" > "$STAMP"
+echo "gen-media: done in $(( $(date +%s) - start )) s" >&2
