@@ -7,7 +7,7 @@
 #include <stddef.h>
 
 #define SG_RTSP_MAX_HEADER 16384 /* a header block larger than this is a protocol error */
-#define SG_RTSP_MAX_BODY 65536   /* SDP bodies larger than this are refused */
+#define SG_RTSP_MAX_BODY 262144  /* SDP bodies larger than this are refused */
 
 struct sg_rtsp_msg {
     int is_request;

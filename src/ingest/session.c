@@ -586,7 +586,36 @@ static int process_input(struct sg_ingest_stream *s)
         const uint8_t *p = d + off;
         size_t left = len - off;
 
-        if (s->phase == P_PLAY && p[0] == '$') {
+        if (s->phase == P_HANDSHAKE) {
+            /* Only RTSP messages are expected: wait for a whole one (bounded by the header cap
+             * and the handshake deadline, however slowly it trickles in). */
+            struct sg_rtsp_msg m;
+            long r = sg_rtsp_parse((const char *)p, left, &m);
+            if (r == 0)
+                break;
+            if (r < 0) {
+                if (r == SG_E_TOOBIG)
+                    fail(s, (int)r, "RTSP answer to %s exceeds %d bytes of headers or %d bytes of body",
+                         step_names[s->step], SG_RTSP_MAX_HEADER, SG_RTSP_MAX_BODY);
+                else if (left >= 5 && memcmp(p, "RTSP/", 5))
+                    fail(s, (int)r, "garbage instead of an RTSP answer to %s", step_names[s->step]);
+                else
+                    fail(s, (int)r, "malformed RTSP answer to %s", step_names[s->step]);
+                return -1;
+            }
+            off += (size_t)r;
+            if (m.is_request) {
+                answer_request(s, &m);
+                continue;
+            }
+            handle_response(s, &m);
+            if (s->phase != P_HANDSHAKE && s->phase != P_PLAY) {
+                rc = -1; /* failed: the buffer is gone */
+                break;
+            }
+            continue;
+        }
+        if (p[0] == '$') {
             size_t fl;
             if (left < 4)
                 break;
@@ -595,45 +624,25 @@ static int process_input(struct sg_ingest_stream *s)
                 break;
             if (p[1] == s->rtp_channel && fl > 0)
                 handle_rtp(s, p + 4, fl);
-            if (s->phase != P_PLAY) { /* the sink may not fail us, but be safe */
-                rc = -1;
-                break;
-            }
             off += 4 + fl;
-        } else if (left >= 4 && ((p[0] >= 'A' && p[0] <= 'Z') && (p[1] >= 'A' && p[1] <= 'Z'))) {
+        } else if (p[0] >= 'A' && p[0] <= 'Z' && (left < 2 || (p[1] >= 'A' && p[1] <= 'Z'))) {
             struct sg_rtsp_msg m;
             long r = sg_rtsp_parse((const char *)p, left, &m);
             if (r == 0)
                 break;
             if (r < 0) {
-                if (s->phase != P_PLAY) {
-                    fail(s, (int)r, "malformed RTSP answer to %s: %s", step_names[s->step],
-                         sg_strerror((int)r));
-                    return -1;
-                }
-                off++; /* resynchronise on the next '$' */
+                off++; /* not a message after all: resynchronise on the next '$' */
                 s->junk_bytes++;
                 continue;
             }
             off += (size_t)r;
             if (m.is_request) {
                 answer_request(s, &m);
-            } else if (s->phase == P_HANDSHAKE) {
-                int before = s->phase;
-                handle_response(s, &m);
-                if (s->phase == P_WAIT || (before != s->phase && s->phase != P_PLAY)) {
-                    rc = -1;
-                    break;
-                }
             } else if (m.status == 454) {
                 fail(s, SG_E_STATUS, "camera forgot the session (454)");
                 return -1;
             }
         } else {
-            if (s->phase != P_PLAY) {
-                fail(s, SG_E_PROTO, "garbage instead of an RTSP answer to %s", step_names[s->step]);
-                return -1;
-            }
             /* Skip to the next '$'. */
             const uint8_t *dollar = memchr(p + 1, '$', left - 1);
             size_t skip = dollar ? (size_t)(dollar - p) : left;
