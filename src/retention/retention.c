@@ -88,9 +88,10 @@ static int age_pass(struct sg_catalog *cat, int64_t *freed)
 }
 
 /* Deletes oldest unlocked segments of `root` until `need` returns 0. */
-static int space_pass(struct sg_catalog *cat, const struct sg_retention_opts *o, const char *root,
+static int space_pass(struct sg_catalog *cat, const struct sg_retention_opts *o, int root_idx,
                       int64_t *freed)
 {
+    const char *root = o->roots[root_idx];
     int total = 0;
 
     for (int rounds = 0; rounds < 10000; rounds++) {
@@ -106,8 +107,12 @@ static int space_pass(struct sg_catalog *cat, const struct sg_retention_opts *o,
             return total;
         n = sg_catalog_deletable(cat, root, 0, 0, BATCH, &g);
         if (n <= 0) {
+            /* Loud, but once per 30 s per root, not every second. */
+            static __thread int64_t last_log[16];
+            int64_t now = sg_mono_ns();
+            int64_t *last = &last_log[root_idx & 15];
             free(g);
-            if (n == 0)
+            if (n == 0 && (!*last || now - *last > 30 * SG_NS_PER_SEC) && (*last = now))
                 sg_error("retention", 0, "%s: %s and every remaining segment is under an evidence "
                          "lock or still recording: nothing can be deleted", root,
                          over_quota ? "over quota" : "below the free-space floor");
@@ -140,7 +145,7 @@ static int run_pass(struct sg_catalog *cat, const struct sg_retention_opts *o, i
         total += r;
     }
     for (int i = 0; i < o->n_roots; i++) {
-        if ((r = space_pass(cat, o, o->roots[i], &freed)) < 0)
+        if ((r = space_pass(cat, o, i, &freed)) < 0)
             return r;
         total += r;
     }
