@@ -338,7 +338,7 @@ static int camera_list(struct sg_catalog *cat, const struct args *a)
         return 1;
     }
     if (!a->json)
-        printf("%-4s %-20s %-10s %-11s %-24s %-6s %s\n", "ID", "NAME", "STATE", "VIDEO", "SINCE",
+        printf("%-4s %-20s %-10s %-15s %-24s %-6s %s\n", "ID", "NAME", "STATE", "VIDEO", "SINCE",
                "RETAIN", "MAIN URL / LAST ERROR");
     for (int i = 0; i < n; i++) {
         const struct sg_stream_state *m = state_of(st, ns, cams[i].id, SG_STREAM_MAIN);
@@ -370,7 +370,7 @@ static int camera_list(struct sg_catalog *cat, const struct args *a)
             }
             json_array_append_new(arr, o);
         } else {
-            printf("%-4lld %-20s %-10s %-11s %-24s %4dh  %s\n", (long long)cams[i].id, cams[i].name,
+            printf("%-4lld %-20s %-10s %-15s %-24s %4dh  %s\n", (long long)cams[i].id, cams[i].name,
                    state, video, since, cams[i].retain_hours,
                    m && m->last_error[0] && strcmp(state, "online") ? m->last_error : url);
         }

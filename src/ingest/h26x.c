@@ -121,8 +121,8 @@ static void skip_scaling_list(struct bits *b, int size)
     int last = 8, next = 8;
 
     for (int j = 0; j < size && !b->err; j++) {
-        if (next != 0)
-            next = (last + se(b) + 256) % 256;
+        if (next != 0) /* 64-bit: a hostile delta_scale is anywhere in +-2^31 */
+            next = (int)(((int64_t)last + se(b) + 256) % 256);
         last = next == 0 ? last : next;
     }
 }
@@ -214,7 +214,7 @@ static int sps_h264(struct bits *b, struct sg_codec_params *p)
 static int sps_h265(struct bits *b, struct sg_codec_params *p)
 {
     unsigned max_sub_layers, sub_profile_present[8], sub_level_present[8];
-    uint32_t chroma, w, h, cl = 0, cr = 0, ct = 0, cb = 0;
+    uint32_t chroma, w, h, cl = 0, cr = 0, ct = 0, cb = 0, depth_luma, depth_chroma;
     int sw, sh;
 
     un(b, 16); /* NAL header */
@@ -257,10 +257,12 @@ static int sps_h265(struct bits *b, struct sg_codec_params *p)
         ct = ue(b);
         cb = ue(b);
     }
-    p->bit_depth_luma = (int)ue(b) + 8;
-    p->bit_depth_chroma = (int)ue(b) + 8;
-    if (b->err || p->bit_depth_luma > 16 || p->bit_depth_chroma > 16)
+    depth_luma = ue(b); /* bit_depth_luma_minus8: checked before the int conversion */
+    depth_chroma = ue(b);
+    if (b->err || depth_luma > 8 || depth_chroma > 8)
         return SG_E_PROTO;
+    p->bit_depth_luma = (int)depth_luma + 8;
+    p->bit_depth_chroma = (int)depth_chroma + 8;
     sw = (chroma == 1 || chroma == 2) ? 2 : 1;
     sh = chroma == 1 ? 2 : 1;
     {

@@ -1,12 +1,40 @@
 #include "ingest/sdp.h"
 
 #include <libavutil/base64.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "base/err.h"
+
+/* strtol(p, e, 10) that reads nothing at or past `end`: the SDP is not NUL-terminated (it is
+ * the body of an RTSP answer inside the receive buffer). Leading white space, an optional sign
+ * and digits; saturates like strtol; *e is p when there are no digits. */
+static long num(const char *p, const char *end, const char **e)
+{
+    const char *q = p;
+    long v = 0;
+    int neg = 0;
+
+    while (q < end && (*q == ' ' || (*q >= '\t' && *q <= '\r')))
+        q++;
+    if (q < end && (*q == '+' || *q == '-'))
+        neg = *q++ == '-';
+    if (q == end || *q < '0' || *q > '9') {
+        if (e)
+            *e = p;
+        return 0;
+    }
+    while (q < end && *q >= '0' && *q <= '9') {
+        int d = *q++ - '0';
+        v = v > (LONG_MAX - d) / 10 ? LONG_MAX : v * 10 + d;
+    }
+    if (e)
+        *e = q;
+    return neg ? -v : v;
+}
 
 static void add_param_sets(struct sg_sdp_track *t, const char *list, size_t len)
 {
@@ -91,8 +119,8 @@ int sg_sdp_parse(const char *sdp, size_t len, struct sg_sdp_track *t)
                         if (q >= le)
                             break;
                         if (field >= 2) {
-                            char *e;
-                            long pt = strtol(q, &e, 10);
+                            const char *e;
+                            long pt = num(q, le, &e);
                             if (e > q && pt >= 0 && pt < 128)
                                 media_pt[n_pt++] = (int)pt;
                         }
@@ -102,8 +130,8 @@ int sg_sdp_parse(const char *sdp, size_t len, struct sg_sdp_track *t)
                     }
                 }
             } else if (in_media && ll > 9 && !strncmp(p, "a=rtpmap:", 9)) {
-                char *e;
-                long pt = strtol(p + 9, &e, 10);
+                const char *e;
+                long pt = num(p + 9, le, &e);
                 int codec = 0;
                 int listed = 0;
                 for (int i = 0; i < n_pt; i++)
@@ -118,14 +146,14 @@ int sg_sdp_parse(const char *sdp, size_t len, struct sg_sdp_track *t)
                         t->codec = codec;
                         t->params.codec = codec;
                         t->payload_type = (int)pt;
-                        t->clock_rate = (int)strtol(e + 6, NULL, 10);
+                        t->clock_rate = (int)num(e + 6, le, NULL);
                         if (t->clock_rate <= 0 || t->clock_rate > 1000000)
                             t->clock_rate = 90000;
                     }
                 }
             } else if (in_media && t->codec && ll > 7 && !strncmp(p, "a=fmtp:", 7)) {
-                char *e;
-                long pt = strtol(p + 7, &e, 10);
+                const char *e;
+                long pt = num(p + 7, le, &e);
                 if (pt == t->payload_type && e < le) {
                     const char *v;
                     size_t vl;

@@ -381,6 +381,20 @@ void sg_recorder_destroy(struct sg_recorder **rp)
         return;
     close_segment(r, 0);
     close_loss(r, sg_utc_us());
+    /* The stream is no longer received: say so, or the catalog would show it online forever. */
+    {
+        struct msg *m = calloc(1, sizeof(*m));
+        int64_t now = sg_utc_us();
+        if (!m)
+            abort();
+        m->type = M_STATE;
+        m->state = (struct sg_stream_state){ .camera_id = r->camera_id, .stream = r->stream,
+                                             .since_us = now, .updated_us = now };
+        snprintf(m->state.state, sizeof(m->state.state), "stopped");
+        snprintf(m->state.last_error, sizeof(m->state.last_error), "not recorded (recorder stopped "
+                 "or camera disabled)");
+        store_push(r->st, m, 1);
+    }
     sg_buf_free(&r->payload);
     free(r->samples);
     free(r->dts);

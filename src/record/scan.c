@@ -147,7 +147,8 @@ int sg_scan_file(const char *path, struct sg_scan *out)
             sz = sg_rd64(hdr + 8);
             hl = 16;
         }
-        if (sz < hl || off + (int64_t)sz > st.st_size) {
+        /* off + 8 <= st_size here; a 64-bit size must not wrap off (unsigned compare) */
+        if (sz < hl || sz > (uint64_t)(st.st_size - off)) {
             r = 0;
             break; /* torn tail */
         }
@@ -190,8 +191,11 @@ int sg_scan_file(const char *path, struct sg_scan *out)
             out->fragments++;
             if (!out->first_utc_us)
                 out->first_utc_us = frag_utc;
+            /* d * SG_US_PER_SEC / SG_FMP4_TIMESCALE, split so that it cannot overflow (d is up
+             * to 10^6 samples of 2^32 ticks) */
             out->duration_us = (frag_utc ? frag_utc - out->first_utc_us : out->duration_us) +
-                               d * SG_US_PER_SEC / SG_FMP4_TIMESCALE;
+                               d / SG_FMP4_TIMESCALE * SG_US_PER_SEC +
+                               d % SG_FMP4_TIMESCALE * SG_US_PER_SEC / SG_FMP4_TIMESCALE;
             out->valid_bytes = off;
             frag_utc = 0;
             frag_start_off = -1;

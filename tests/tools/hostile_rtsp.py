@@ -713,6 +713,11 @@ def handle_rtsp(conn):
         if conn.mute:
             conn.log("(muted) ignoring %s" % method)
             continue
+        if method.startswith("RTSP/"):
+            # a response from the client (e.g. ffmpeg answering garbage it took
+            # for a server request with 501): never answer a response
+            conn.log("client sent a response: %s %s" % (method, url))
+            continue
         conn.log("%s %s CSeq=%s" % (method, url, headers.get("cseq")))
         if method in ("DESCRIBE", "SETUP", "PLAY") and not check_auth(conn, method, headers):
             continue
