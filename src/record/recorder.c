@@ -256,6 +256,17 @@ static void on_frame(void *opaque, const struct sg_frame *f)
         r->waiting_key = 1;
         return;
     }
+    /* Frames missing inside a session (UDP loss, a camera that skipped): not papered over with
+     * a long sample, but a video-loss interval and a new segment from the next keyframe. */
+    if (r->seg && !new_session && r->nominal_dur > 0 &&
+        f->dts - r->last_dts > (r->nominal_dur * 10 > SG_FMP4_TIMESCALE ? r->nominal_dur * 10
+                                                                       : SG_FMP4_TIMESCALE)) {
+        sg_warn("record", r->camera_id, "%s: %lld ms of video missing in the stream",
+                sg_stream_name(r->stream), (long long)((f->dts - r->last_dts) / 90));
+        close_segment(r, 0);
+        note_gap(r, f->arrival_utc_us, "frames missing in the stream");
+        r->waiting_key = 1;
+    }
     if (r->seg && atomic_load(&r->seg->failed) && !r->loss) {
         close_segment(r, f->dts);
         note_gap(r, f->arrival_utc_us, "write error");

@@ -6,7 +6,8 @@
 # corpus never grows. Prints one line per target; exits 1 when any fuzzer found a crash, a
 # leak, a timeout or a broken invariant (the input is kept as BUILD_DIR/fuzz-artifacts/<target>-*
 # and the whole log as BUILD_DIR/fuzz-logs/<target>.log), 2 on usage errors.
-# SG_FUZZ_JOBS=N runs N targets at a time (default 1).
+# SG_FUZZ_JOBS=N runs N targets at a time (default 1). SG_FUZZ_KEEP=DIR keeps each grown
+# corpus as DIR/<target>/ (for coverage reports or minimising into the seeds by hand).
 set -u
 
 ALL_TARGETS="rtsp sdp h26x rtp url scan"
@@ -71,6 +72,9 @@ run_one() {
         -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
         -artifact_prefix="$artifacts/$t-" "${dict[@]}" "$dir/corpus" >"$logs/$t.log" 2>&1
     rc=$?
+    if [ -n "${SG_FUZZ_KEEP:-}" ]; then
+        mkdir -p "$SG_FUZZ_KEEP/$t" && cp "$dir/corpus/"* "$SG_FUZZ_KEEP/$t/"
+    fi
     stat() { sed -n "s/^stat::$1: *//p" "$logs/$t.log" | tail -n 1; }
     execs=$(stat number_of_executed_units)
     rate=$(stat average_exec_per_sec)

@@ -66,6 +66,7 @@ HOSTILE = [
     ("drop", None, []),
     ("stall", None, []),
     ("nothing-after-play", "no frame", []),
+    ("gap", "video missing in the stream", []),
     ("spschange", None, ["--media2", os.path.join(MEDIA, "sub720.h264")]),
     ("normal", None, ["--auth", "digest", "--user", "op", "--password", "right"]),
     ("normal", None, ["--auth", "basic", "--user", "op", "--password", "right"]),
@@ -121,6 +122,15 @@ def test_hostile_cameras():
             if mode in ("garbage-stream", "malformed-interleaved", "drop", "stall"):
                 check(env.losses(cam), "%s: no video-loss interval recorded" % mode)
                 check("retry in" in errors, "%s: never reconnected" % mode)
+            if mode == "gap":
+                gaps = [l for l in env.losses(cam) if l["reason"] == "frames missing in the stream"]
+                check(len(gaps) >= 1, "gap: no loss interval for the missing frames: %s" % env.losses(cam))
+                g = gaps[0]
+                span = (utc_us(g["end"]) - utc_us(g["start"])) / 1e6
+                check(1.5 < span < 5.0, "gap: loss interval of %.1f s for 2 s of missing frames (+ the wait for a keyframe)" % span)
+                for s in segs:
+                    d = [b["dts"] - a["dts"] for a, b in zip(counters(s)[1]["samples"], counters(s)[1]["samples"][1:])]
+                    check(all(x < 0.5 for x in d), "gap: a long sample papers over the gap in %s" % s["path"])
             if mode == "seqjump":
                 # the media is continuous: the recorded timeline must be too (no holes, no jumps)
                 for s in segs:

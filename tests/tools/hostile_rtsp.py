@@ -52,6 +52,7 @@ MODES = {
     "seqjump": ("RTP seq +30000 and timestamp +2^31 periodically", 4.0),
     "drop": ("stream, then close the TCP connection without TEARDOWN", 4.0),
     "stall": ("stream, then send nothing, keep the connection open", 3.0),
+    "gap": ("stream, skip 2 s of frames (timestamps run on), stream again", 4.0),
     "nothing-after-play": ("PLAY answered 200 but no RTP is ever sent", None),
 }
 
@@ -653,6 +654,17 @@ class Streamer:
                 return
             conn.log("drop: closing the TCP connection without TEARDOWN")
             conn.close()
+        elif mode == "gap":
+            if not self.stream_media(self.media, until=sb):
+                return
+            skip = 50
+            conn.log("gap: dropping the next %d frames (RTP timestamps run on)" % skip)
+            for _ in range(skip):
+                if not self.pace():
+                    return
+                self.ts = (self.ts + TS_PER_FRAME) & 0xFFFFFFFF
+                self.frames += 1
+            self.stream_media(self.media, start=self.frames % len(self.media.aus))
         elif mode == "stall":
             if not self.stream_media(self.media, until=sb):
                 return
@@ -779,9 +791,8 @@ def handle_rtsp(conn):
                 conn.session = "%016X" % random.getrandbits(64)
             if track == 0:
                 conn.setup_url = url
-            ssrc_note = ""
             conn.respond(200, "OK", headers, [
-                "Transport: RTP/AVP/TCP;unicast;interleaved=%d-%d%s" % (a, b, ssrc_note),
+                "Transport: RTP/AVP/TCP;unicast;interleaved=%d-%d" % (a, b),
                 "Session: %s;timeout=60" % conn.session])
         elif method == "PLAY":
             if conn.session is None or 0 not in conn.channels:
@@ -817,6 +828,12 @@ def handle_rtsp(conn):
                 conn.streamer.thread.join(2.0)
             conn.respond(200, "OK", headers, sess_hdr)
             conn.log("TEARDOWN: stream stopped")
+            # the connection may be reused for a new SETUP/PLAY
+            conn.stop = threading.Event()
+            conn.session = None
+            conn.channels = {}
+            conn.streamer = None
+            conn.setup_url = None
         else:
             conn.respond(501, "Not Implemented", headers, sess_hdr)
 
@@ -856,7 +873,7 @@ def handle_conn(sock, addr):
 
 STREAMING_MODES = {"normal", "many-tracks", "huge-header", "garbage-stream",
                    "malformed-interleaved", "bignal", "spschange", "seqjump", "drop",
-                   "stall"}
+                   "stall", "gap"}
 
 
 def main():
@@ -868,7 +885,8 @@ def main():
     ap.add_argument("--bind", default="127.0.0.1")
     ap.add_argument("--user")
     ap.add_argument("--password")
-    ap.add_argument("--auth", choices=["basic", "digest"], default=None)
+    ap.add_argument("--auth", choices=["basic", "digest"], default=None,
+                    help="authentication scheme when --user is given (default digest)")
     ap.add_argument("--seconds-before", type=float, default=None,
                     help="seconds of normal streaming before the misbehaviour")
     ap.add_argument("--bignal-size", type=int, default=10 * 1024 * 1024,
