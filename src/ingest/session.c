@@ -36,6 +36,7 @@
 #define JUNK_MAX (1024 * 1024)        /* non-RTP bytes tolerated since the last good packet */
 #define MAX_DELTA_90K (5 * 90000)     /* larger RTP steps are treated as discontinuities */
 #define FILE_MAX (512LL * 1024 * 1024)
+#define FIRST_KEY_NS (30 * SG_NS_PER_SEC)   /* long-GOP cameras: up to 10 s GOPs and more */
 
 static const char *const step_names[] = { "OPTIONS", "DESCRIBE", "SETUP", "PLAY" };
 
@@ -285,6 +286,7 @@ static void deliver(struct sg_ingest_stream *s, const uint8_t *data, size_t size
     int ready = s->params.sps_len && s->params.pps_len &&
                 (s->params.codec != SG_CODEC_H265 || s->params.vps_len) && s->params.width > 0;
 
+    s->last_frame_ns = now_ns; /* the watchdog counts every complete frame received */
     if (!s->have_key) {
         if (!key || !ready)
             return; /* nothing decodable before the first keyframe */
@@ -304,7 +306,6 @@ static void deliver(struct sg_ingest_stream *s, const uint8_t *data, size_t size
     f.params_changed = s->params_changed;
     f.session_no = s->session_no;
     s->params_changed = 0;
-    s->last_frame_ns = now_ns;
     if (!s->online_reported) {
         char msg[96];
         s->online_reported = 1;
@@ -549,6 +550,7 @@ static void handle_response(struct sg_ingest_stream *s, const struct sg_rtsp_msg
         int64_t now = sg_mono_ns();
         s->phase = P_PLAY;
         s->last_frame_ns = now; /* the watchdog starts now */
+        s->deadline_ns = now;   /* in PLAY: when it began, for the first-keyframe deadline */
         s->next_keepalive_ns = now + (int64_t)s->session_timeout * SG_NS_PER_SEC / 2;
         for (int i = 0; i < 2; i++)
             if (s->udp[i] >= 0 && worker_watch(s->w, s->udp[i], i ? &s->h_rtcp : &s->h_rtp, EPOLLIN, 1) < 0)
@@ -996,6 +998,11 @@ void session_tick(struct sg_ingest_stream *s, int64_t now)
     case P_PLAY:
         if (now - s->last_frame_ns > (int64_t)s->opts->frame_timeout_ms * SG_NS_PER_MS) {
             fail(s, -ETIMEDOUT, "no frame for %d ms (stream stalled)", s->opts->frame_timeout_ms);
+            break;
+        }
+        if (!s->have_key && now - s->deadline_ns > FIRST_KEY_NS) {
+            fail(s, -ETIMEDOUT, "frames arrive but no keyframe (IDR) within %lld s",
+                 (long long)(FIRST_KEY_NS / SG_NS_PER_SEC));
             break;
         }
         if (now >= s->next_keepalive_ns) {

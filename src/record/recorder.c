@@ -46,6 +46,7 @@ struct sg_recorder {
 };
 
 static void send_open(struct sg_recorder *r);
+static void close_loss(struct sg_recorder *r, int64_t end_us);
 
 static int64_t dts_to_us(int64_t ticks) { return ticks * SG_US_PER_SEC / SG_FMP4_TIMESCALE; }
 
@@ -186,6 +187,7 @@ static void send_open(struct sg_recorder *r)
     r->seg->start_us = start_us;
     store_push(r->st, r->open_msg, 1);
     r->open_msg = NULL;
+    close_loss(r, start_us); /* the loss ends exactly where recording resumes */
 }
 
 static int open_segment(struct sg_recorder *r, const struct sg_frame *f)
@@ -299,7 +301,6 @@ static void on_frame(void *opaque, const struct sg_frame *f)
             return;
         }
         r->waiting_key = 0;
-        close_loss(r, f->arrival_utc_us);
     } else if (r->n && (f->dts - r->dts[0] > FRAG_MAX_SECONDS * SG_FMP4_TIMESCALE ||
                         r->payload.len + f->size > FRAG_MAX_BYTES)) {
         /* very long GOP: bound what a crash can lose */

@@ -67,6 +67,8 @@ HOSTILE = [
     ("stall", None, []),
     ("nothing-after-play", "no frame", []),
     ("gap", "video missing in the stream", []),
+    ("nokey", "no keyframe (IDR) within 30 s", []),
+    ("normal", None, ["--media", "LONGGOP", "--start-frame", "30"]),
     ("spschange", None, ["--media2", os.path.join(MEDIA, "sub720.h264")]),
     ("normal", None, ["--auth", "digest", "--user", "op", "--password", "right"]),
     ("normal", None, ["--auth", "basic", "--user", "op", "--password", "right"]),
@@ -81,14 +83,22 @@ def test_hostile_cameras():
         fc = env.fakecam(1)
         good = env.add_camera("good", "rtsp://127.0.0.1:%d/cam1/sub" % fc.port)
         cams = {}
+        # a long-GOP camera (10 s between keyframes), joined 1.2 s into a GOP: the 3 s
+        # watchdog must not cut it off while it waits for its first keyframe
+        longgop = os.path.join(env.dir, "longgop.h264")
+        subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-t", "40",
+                        "-c:v", "libx264", "-preset", "ultrafast", "-bf", "0", "-g", "250", "-keyint_min", "250",
+                        "-sc_threshold", "0", "-bsf:v", "h264_mp4toannexb", "-f", "h264", longgop], check=True)
         for i, (mode, expect, extra) in enumerate(HOSTILE):
-            h = env.hostile(mode, extra=extra)
+            extra = [longgop if x == "LONGGOP" else x for x in extra]
+            h = env.hostile(mode, media=longgop if longgop in extra else None,
+                            extra=[x for x in extra if x not in ("--media", longgop)])
             cred = "op:right@" if "--user" in extra else ""
             cams[i] = env.add_camera("h%d-%s" % (i, mode), "rtsp://%s127.0.0.1:%d/stream" % (cred, h.port))
         env.start()
         t0 = time.monotonic()
         peak_rss = 0.0
-        while time.monotonic() - t0 < 35:
+        while time.monotonic() - t0 < 38:
             check(env.daemon.alive(), "sargasd died:\n" + env.daemon.text()[-3000:])
             peak_rss = max(peak_rss, rss_mb(env.daemon.pid))
             time.sleep(0.5)
@@ -107,7 +117,7 @@ def test_hostile_cameras():
                 check(n == len(counters(s)[0]), "%s: %s does not decode fully" % (mode, s["path"]))
                 check((w, h) == (s["width"], s["height"]), "%s: file says %dx%d, catalog %dx%d"
                       % (mode, w, h, s["width"], s["height"]))
-            if mode in ("slowloris", "silent", "garbage-handshake", "huge-header", "nothing-after-play") or \
+            if mode in ("slowloris", "silent", "garbage-handshake", "huge-header", "nothing-after-play", "nokey") or \
                     (expect and "authentication" in expect):
                 check(not segs, "%s: recorded something" % mode)
                 check(state[cam]["state"] != "online", "%s shown online" % mode)
@@ -122,6 +132,9 @@ def test_hostile_cameras():
             if mode in ("garbage-stream", "malformed-interleaved", "drop", "stall"):
                 check(env.losses(cam), "%s: no video-loss interval recorded" % mode)
                 check("retry in" in errors, "%s: never reconnected" % mode)
+            if "--start-frame" in extra:
+                check(not env.losses(cam), "long GOP: the watchdog cut the camera off: %s" % env.losses(cam))
+                check(len(segs) >= 1 and segs[0]["width"] == 320, "long GOP: not recorded")
             if mode == "gap":
                 gaps = [l for l in env.losses(cam) if l["reason"] == "frames missing in the stream"]
                 check(len(gaps) >= 1, "gap: no loss interval for the missing frames: %s" % env.losses(cam))

@@ -6,7 +6,7 @@ import os
 import random
 import time
 
-from harness import Env, check, counters, ffprobe_frames, poll, run, stream_segments, GOP
+from harness import Env, check, counters, ffprobe_frames, poll, run, stream_segments, utc_us, GOP
 
 CRASHES = int(os.environ.get("SG_CRASHES", "20"))
 LATENCY_FRAMES = 12  # network + receive batching between send and receipt: < 0.5 s
@@ -59,15 +59,26 @@ def test_crash():
                 check(n == len(c), "%s: %d frames decoded of %d" % (s["path"], n, len(c)))
                 runs.append(c)
             last_counters = [c[-1] for c in runs]
-            # loss per crash: frames sent before the kill (minus transit) that are not on disk
-            for k in kills:
-                sent_before = k // 40000 - LATENCY_FRAMES
-                have = [x for x in last_counters if x <= k // 40000 + 2]
-                if not have:
+            # Loss per crash = frames this run had received (from its first frame, logged as
+            # "online", until shortly before the kill) that are not on disk. Downtime between
+            # runs is not crash loss: it is recorded as a "recorder not running" interval.
+            runs_text = text.split("sargasd: Sargas")[1:]
+            for k, chunk in zip(kills, runs_text):
+                online = [l for l in chunk.splitlines() if "cam=%d: main online" % cam in l]
+                if not online:
+                    continue  # killed before this stream delivered anything
+                first_counter = utc_us(online[0].split()[0]) // 40000 - 2
+                received_until = k // 40000 - LATENCY_FRAMES
+                if received_until < first_counter:
                     continue
-                lost = sent_before - max(have)
+                on_disk = [x for x in last_counters if first_counter <= x <= k // 40000 + 2]
+                last = max(on_disk) if on_disk else first_counter - 1
+                lost = received_until - last
                 worst = max(worst, lost)
-                check(lost <= GOP, "cam %d: a crash lost %d frames (> one GOP of %d)" % (cam, lost, GOP))
+                check(lost <= GOP, "cam %d: a crash lost %d received frames (> one GOP of %d)" % (cam, lost, GOP))
+            gaps = [l for l in env.losses(cam) if l["reason"] == "recorder not running"]
+            check(len(gaps) >= CRASHES // 2, "cam %d: only %d 'recorder not running' intervals for %d crashes"
+                  % (cam, len(gaps), CRASHES))
         print("crash: %d kills, worst loss %d frames (GOP %d)" % (len(kills), worst, GOP))
     finally:
         env.close()

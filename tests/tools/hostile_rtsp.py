@@ -52,6 +52,7 @@ MODES = {
     "seqjump": ("RTP seq +30000 and timestamp +2^31 periodically", 4.0),
     "drop": ("stream, then close the TCP connection without TEARDOWN", 4.0),
     "stall": ("stream, then send nothing, keep the connection open", 3.0),
+    "nokey": ("stream every frame but never a keyframe (IDR NAL units removed)", None),
     "gap": ("stream, skip 2 s of frames (timestamps run on), stream again", 4.0),
     "nothing-after-play": ("PLAY answered 200 but no RTP is ever sent", None),
 }
@@ -671,8 +672,16 @@ class Streamer:
             conn.log("stall: sending nothing any more (connection stays open)")
             conn.mute = True
             conn.stop.wait()
+        elif mode == "nokey":
+            m = self.media
+            i = CFG.start_frame % len(m.aus)
+            while self.pace():
+                nals = [n for n in m.aus[i] if not (m.is_vcl(m.nal_type(n)) and m.is_idr(m.nal_type(n)))]
+                if nals:
+                    self.send_au(nals)
+                i = (i + 1) % len(m.aus)
         else:
-            self.stream_media(self.media)
+            self.stream_media(self.media, start=CFG.start_frame % len(self.media.aus))
 
 
 # --------------------------------------------------------------------------
@@ -873,7 +882,7 @@ def handle_conn(sock, addr):
 
 STREAMING_MODES = {"normal", "many-tracks", "huge-header", "garbage-stream",
                    "malformed-interleaved", "bignal", "spschange", "seqjump", "drop",
-                   "stall", "gap"}
+                   "stall", "gap", "nokey"}
 
 
 def main():
@@ -889,6 +898,8 @@ def main():
                     help="authentication scheme when --user is given (default digest)")
     ap.add_argument("--seconds-before", type=float, default=None,
                     help="seconds of normal streaming before the misbehaviour")
+    ap.add_argument("--start-frame", type=int, default=0,
+                    help="AU index each connection starts streaming at (e.g. mid-GOP)")
     ap.add_argument("--bignal-size", type=int, default=10 * 1024 * 1024,
                     help="size in bytes of the big NAL unit (bignal mode)")
     a = ap.parse_args()
@@ -903,6 +914,7 @@ def main():
     default_sb = MODES[a.mode][1]
     CFG.seconds_before = a.seconds_before if a.seconds_before is not None else (default_sb or 0)
     CFG.bignal_size = max(a.bignal_size, 16)
+    CFG.start_frame = max(a.start_frame, 0)
 
     try:
         CFG.media_obj = Media(a.media) if a.media else None
