@@ -6,7 +6,10 @@
  * Serves rtsp://ADDR:P/camK/main, /camK/sub and (H.264 only) /camK/sub720 for
  * K = 1..N from the files scripts/gen-media.sh writes, looping them forever.
  * Every frame carries an SEI with an absolute frame counter and its send time
- * (see feeder.h and media.h). Prints "fakecam: ready rtsp://ADDR:P/
+ * (see feeder.h and media.h). Like a real camera it sends live frames only:
+ * DESCRIBE is answered at once, and after PLAY the first frame is the next IDR
+ * (a client joining a stream that already plays starts where it is); nothing
+ * produced before PLAY is ever sent. Prints "fakecam: ready rtsp://ADDR:P/
  * cameras=N codec=C" on stdout once listening; SIGINT/SIGTERM stop it (exit
  * 0); bad arguments or media exit 2, other start-up failures exit 1.
  */
@@ -22,6 +25,7 @@
 
 #include <glib-unix.h>
 #include <gst/app/gstappsrc.h>
+#include <gst/base/gstbasesink.h>
 #include <gst/gst.h>
 #include <gst/rtsp-server/rtsp-server.h>
 
@@ -30,6 +34,7 @@
 
 #define MAX_CAMERAS 1000
 #define MAX_KINDS   3
+#define APPSRC_MAX_BUFFERS 25 /* 1 s of frames */
 
 #if defined(__SANITIZE_ADDRESS__)
 /* GStreamer and GLib keep allocations until exit by design; their leaks are
@@ -237,12 +242,151 @@ static void on_media_unprepared(GstRTSPMedia *media, gpointer user_data)
     pthread_mutex_unlock(&app.lock);
 }
 
+/* The PTS of the first buffer of a buffer or buffer list probe. */
+static GstClockTime probe_pts(GstPadProbeInfo *info)
+{
+    GstBuffer *buf = NULL;
+
+    if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
+        buf = gst_pad_probe_info_get_buffer(info);
+    } else if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
+        GstBufferList *list = gst_pad_probe_info_get_buffer_list(info);
+        if (list && gst_buffer_list_length(list) > 0)
+            buf = gst_buffer_list_get(list, 0);
+    }
+    return buf ? GST_BUFFER_PTS(buf) : GST_CLOCK_TIME_NONE;
+}
+
+/* Drops the RTP packets of frames pushed before the stream went idle (the
+ * preroll frame, or the last frames before a PAUSE), then removes itself at the
+ * first packet of a later, live frame. user_data: the last stale PTS. */
+static GstPadProbeReturn drop_stale(GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+    GstClockTime stale = *(GstClockTime *)user_data;
+    GstClockTime pts = probe_pts(info);
+
+    (void)pad;
+    if (GST_CLOCK_TIME_IS_VALID(pts) && pts <= stale)
+        return GST_PAD_PROBE_DROP;
+    return GST_PAD_PROBE_REMOVE; /* passes this buffer on */
+}
+
+/* Installs drop_stale, for what the feeder pushed so far, on the RTP output of
+ * every stream of the media: rtpbin's send_rtp_src_N, the pad where the server
+ * holds the preroll frame from DESCRIBE to PLAY (it releases it when a
+ * transport is added, before the media's target state turns to PLAYING).
+ * A non-blocking probe sees a held buffer once it is released. GStreamer 1.24
+ * has gst_rtsp_stream_install_drop_probe() for this; 1.22 does not. */
+static void drop_stale_buffers(GstRTSPMedia *media, const char *name)
+{
+    GstClockTime stale = GST_CLOCK_TIME_NONE;
+    guint n;
+
+    pthread_mutex_lock(&app.lock);
+    if (app.feeder)
+        fc_feeder_last_pts(app.feeder, media, &stale);
+    pthread_mutex_unlock(&app.lock);
+    if (!GST_CLOCK_TIME_IS_VALID(stale))
+        return; /* nothing pushed, nothing stale */
+
+    n = gst_rtsp_media_n_streams(media);
+    for (guint i = 0; i < n; i++) {
+        GstRTSPStream *stream = gst_rtsp_media_get_stream(media, i); /* borrowed */
+        GstPad *src = stream ? gst_rtsp_stream_get_srcpad(stream) : NULL;
+        GstPad *peer = src ? gst_pad_get_peer(src) : NULL;
+        GstElement *rtpbin = peer ? gst_pad_get_parent_element(peer) : NULL;
+        GstPad *out = NULL;
+        char pad_name[32];
+
+        if (rtpbin) {
+            snprintf(pad_name, sizeof(pad_name), "send_rtp_src_%u",
+                     gst_rtsp_stream_get_index(stream));
+            out = gst_element_get_static_pad(rtpbin, pad_name);
+        }
+        if (out) {
+            GstClockTime *data = g_new(GstClockTime, 1);
+
+            *data = stale;
+            gst_pad_add_probe(out, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+                              drop_stale, data, g_free);
+            gst_object_unref(out);
+        } else {
+            fprintf(stderr, "fakecam: %s: stream %u: no RTP output pad; stale frames may be "
+                    "sent\n", name, i);
+        }
+        if (rtpbin)
+            gst_object_unref(rtpbin);
+        if (peer)
+            gst_object_unref(peer);
+        if (src)
+            gst_object_unref(src);
+    }
+}
+
+/* The appsrc's queue is empty; the first time, its pipeline has just started
+ * to preroll (DESCRIBE waits for that): give it its frame now rather than at
+ * the next tick. Then this handler goes: live, the queue runs empty every
+ * frame. Runs on the appsrc's streaming thread. user_data: the media, the
+ * feeder's key. */
+static void on_need_data(GstAppSrc *src, guint length, gpointer user_data)
+{
+    int ret = -ENOENT;
+
+    (void)length;
+    pthread_mutex_lock(&app.lock);
+    if (app.feeder)
+        ret = fc_feeder_preroll(app.feeder, user_data);
+    pthread_mutex_unlock(&app.lock);
+    if (ret != 0)
+        g_signal_handlers_disconnect_by_func(src, (gpointer)on_need_data, user_data);
+}
+
+/* DESCRIBE prerolled the media with one frame, now held until PLAY. */
+static void on_media_prepared(GstRTSPMedia *media, gpointer user_data)
+{
+    struct mount *mt = user_data;
+
+    drop_stale_buffers(media, mt->name);
+}
+
+/* The server wants the media PLAYING (a client's PLAY) or not (preroll, the
+ * last client's PAUSE, unprepare): feed it live frames only while it plays.
+ * Runs with the media's state lock held. */
+static void on_media_target_state(GstRTSPMedia *media, gint state, gpointer user_data)
+{
+    struct mount *mt = user_data;
+    int live = state == GST_STATE_PLAYING;
+    int ret = -ENOENT;
+
+    pthread_mutex_lock(&app.lock);
+    if (app.feeder)
+        ret = fc_feeder_set_live(app.feeder, media, live);
+    pthread_mutex_unlock(&app.lock);
+    /* paused: what is still on its way is stale when a client plays again */
+    if (ret == 1 && !live && state != GST_STATE_NULL)
+        drop_stale_buffers(media, mt->name);
+}
+
+/* The server's sinks (one per transport, added at SETUP) sync to the clock
+ * with a 20 ms processing deadline, which holds every frame back 20 ms once
+ * queues let it (clients on UDP and TCP at once). Frames are due when pushed. */
+static void on_element_added(GstBin *pipeline, GstBin *bin, GstElement *element,
+                             gpointer user_data)
+{
+    (void)pipeline;
+    (void)bin;
+    (void)user_data;
+    if (GST_IS_BASE_SINK(element))
+        gst_base_sink_set_processing_deadline(GST_BASE_SINK(element), 0);
+}
+
 static void on_media_configure(GstRTSPMediaFactory *factory, GstRTSPMedia *media,
                                gpointer user_data)
 {
     struct mount *mt = user_data;
     GstElement *bin = gst_rtsp_media_get_element(media);
     GstElement *src = bin ? gst_bin_get_by_name(GST_BIN(bin), "src") : NULL;
+    GstObject *pipeline = NULL;
     int ret = -ESRCH;
 
     (void)factory;
@@ -250,8 +394,15 @@ static void on_media_configure(GstRTSPMediaFactory *factory, GstRTSPMedia *media
         fprintf(stderr, "fakecam: %s: no appsrc in the media pipeline\n", mt->name);
         goto out;
     }
-    /* the backlog is bounded by the feeder, not by appsrc's enough-data */
-    g_object_set(src, "caps", app.caps, "max-bytes", (guint64)64 * 1024 * 1024, NULL);
+    pipeline = gst_object_get_parent(GST_OBJECT(bin));
+    if (pipeline && GST_IS_BIN(pipeline))
+        g_signal_connect(pipeline, "deep-element-added", G_CALLBACK(on_element_added), NULL);
+    /* The feeder pushes only while the media plays and resyncs at the next
+     * IDR when a few frames queue up; the queue limit is a last resort that
+     * drops the oldest frame rather than letting a backlog build. */
+    g_object_set(src, "caps", app.caps, "max-buffers", (guint64)APPSRC_MAX_BUFFERS,
+                 "max-bytes", (guint64)0, "max-time", (guint64)0, "block", FALSE, NULL);
+    gst_app_src_set_leaky_type(GST_APP_SRC(src), GST_APP_LEAKY_TYPE_DOWNSTREAM);
     pthread_mutex_lock(&app.lock);
     if (app.feeder) {
         /* a stale entry with this key would belong to a freed media */
@@ -259,11 +410,17 @@ static void on_media_configure(GstRTSPMediaFactory *factory, GstRTSPMedia *media
         ret = fc_feeder_add(app.feeder, media, GST_APP_SRC(src), mt->media, mt->name);
     }
     pthread_mutex_unlock(&app.lock);
-    if (ret == 0)
+    if (ret == 0) {
         g_signal_connect(media, "unprepared", G_CALLBACK(on_media_unprepared), NULL);
-    else
+        g_signal_connect(src, "need-data", G_CALLBACK(on_need_data), media);
+        g_signal_connect(media, "prepared", G_CALLBACK(on_media_prepared), mt);
+        g_signal_connect(media, "target-state", G_CALLBACK(on_media_target_state), mt);
+    } else {
         fprintf(stderr, "fakecam: %s: cannot feed the media: %s\n", mt->name, strerror(-ret));
+    }
 out:
+    if (pipeline)
+        gst_object_unref(pipeline);
     if (src)
         gst_object_unref(src);
     if (bin)

@@ -10,8 +10,14 @@
 #include <string.h>
 #include <time.h>
 
-#define MAX_BEHIND_FRAMES 25                 /* 1 s: further behind, skip ahead */
-#define MAX_QUEUED_BYTES  (8u * 1024 * 1024) /* appsrc backlog before resyncing */
+#define MAX_BEHIND_FRAMES 25 /* 1 s: further behind, skip ahead */
+#define MAX_QUEUED_FRAMES 5  /* appsrc backlog (200 ms) before resyncing */
+
+enum stream_state {
+    STREAM_PREROLL, /* waiting to push its one preroll frame */
+    STREAM_IDLE,    /* no client is playing: nothing is pushed */
+    STREAM_LIVE,    /* every frame, from an IDR on */
+};
 
 struct stream {
     struct stream *next;
@@ -19,9 +25,10 @@ struct stream {
     GstAppSrc *src;
     struct fc_media *media;
     char *name;
-    int started;    /* has had its first IDR */
+    enum stream_state state;
+    int started;    /* live and has had its first IDR */
     int overflowed; /* backlog was too large; logged once until it recovers */
-    GstClockTime last_pts;
+    GstClockTime last_pts; /* of the last buffer pushed */
     uint64_t pushed;
 };
 
@@ -79,6 +86,7 @@ int fc_feeder_add(struct fc_feeder *f, const void *key, GstAppSrc *src,
     s->key = key;
     s->src = gst_object_ref(src);
     s->media = fc_media_ref(m);
+    s->state = STREAM_PREROLL;
     s->last_pts = GST_CLOCK_TIME_NONE;
     pthread_mutex_lock(&f->lock);
     s->next = f->streams;
@@ -107,6 +115,67 @@ void fc_feeder_remove(struct fc_feeder *f, const void *key)
     }
 }
 
+int fc_feeder_set_live(struct fc_feeder *f, const void *key, int live)
+{
+    int ret = -ENOENT;
+
+    pthread_mutex_lock(&f->lock);
+    for (struct stream *s = f->streams; s; s = s->next) {
+        if (s->key != key)
+            continue;
+        ret = 0;
+        if (live && s->state != STREAM_LIVE) {
+            s->state = STREAM_LIVE;
+            s->started = 0;
+            ret = 1;
+        } else if (!live && s->state == STREAM_LIVE) {
+            s->state = STREAM_IDLE;
+            ret = 1;
+        }
+        if (ret == 1)
+            fprintf(stderr, "fakecam: %s: %s\n", s->name,
+                    live ? "playing: live from the next IDR" : "not playing: idle");
+        break;
+    }
+    pthread_mutex_unlock(&f->lock);
+    return ret;
+}
+
+static void push_preroll(struct stream *s, uint64_t counter);
+
+int fc_feeder_preroll(struct fc_feeder *f, const void *key)
+{
+    int ret = -ENOENT;
+
+    pthread_mutex_lock(&f->lock);
+    for (struct stream *s = f->streams; s; s = s->next) {
+        if (s->key == key) {
+            if (s->state == STREAM_PREROLL)
+                push_preroll(s, (uint64_t)(clock_us(CLOCK_REALTIME) / FC_FRAME_US));
+            ret = s->state != STREAM_PREROLL;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&f->lock);
+    return ret;
+}
+
+int fc_feeder_last_pts(struct fc_feeder *f, const void *key, GstClockTime *pts)
+{
+    int ret = -ENOENT;
+
+    pthread_mutex_lock(&f->lock);
+    for (struct stream *s = f->streams; s; s = s->next) {
+        if (s->key == key) {
+            *pts = s->last_pts;
+            ret = 0;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&f->lock);
+    return ret;
+}
+
 static void media_release(gpointer p)
 {
     struct fc_media *m = p;
@@ -121,59 +190,53 @@ static GstMemory *wrap_media(struct fc_media *m, size_t off, size_t len)
                                   fc_media_ref(m), media_release);
 }
 
-/* Running time for frame `counter`, which began lag_ns ago in UTC terms. */
+/* Running time for a frame that began lag_ns ago in UTC terms; NONE while
+ * the appsrc is not (going) PLAYING. Its clock is set before its base time:
+ * before PLAYING the base time may still be 0 or, after a pause, stale, and a
+ * PTS from it would lie in the future and hold up the sinks. */
 static GstClockTime frame_pts(struct stream *s, int64_t lag_ns)
 {
-    GstClock *clock = gst_element_get_clock(GST_ELEMENT(s->src));
-    GstClockTime now, base, pts;
+    GstElement *e = GST_ELEMENT(s->src);
+    GstClock *clock = NULL;
+    GstClockTime now, base = GST_CLOCK_TIME_NONE, pts;
 
+    GST_OBJECT_LOCK(e);
+    if (GST_STATE(e) == GST_STATE_PLAYING || GST_STATE_NEXT(e) == GST_STATE_PLAYING) {
+        clock = GST_ELEMENT_CLOCK(e) ? gst_object_ref(GST_ELEMENT_CLOCK(e)) : NULL;
+        base = GST_ELEMENT_CAST(e)->base_time;
+    }
+    GST_OBJECT_UNLOCK(e);
     if (!clock)
-        return GST_CLOCK_TIME_NONE; /* not playing yet: do-timestamp applies */
+        return GST_CLOCK_TIME_NONE;
     now = gst_clock_get_time(clock);
-    base = gst_element_get_base_time(GST_ELEMENT(s->src));
     gst_object_unref(clock);
     if (!GST_CLOCK_TIME_IS_VALID(base) || now < base)
         return GST_CLOCK_TIME_NONE;
     pts = now - base;
     pts = (int64_t)pts > lag_ns ? pts - (GstClockTime)lag_ns : 0;
+    /* strictly increasing: callers tell stale from live by PTS (feeder.h) */
     if (GST_CLOCK_TIME_IS_VALID(s->last_pts) && pts <= s->last_pts)
         pts = s->last_pts + 1;
-    s->last_pts = pts;
     return pts;
 }
 
-static void push_frame(struct stream *s, uint64_t counter)
+/* Pushes access unit `counter` mod FC_LOOP_FRAMES with the SEI for `counter`
+ * and PTS pts. Returns the appsrc's flow return. */
+static GstFlowReturn push_au(struct stream *s, uint64_t counter, int64_t send_us,
+                             GstClockTime pts)
 {
     struct fc_media *m = s->media;
     const struct fc_au *au = &m->aus[counter % FC_LOOP_FRAMES];
-    GstMemory *sei;
+    GstMemory *sei = gst_allocator_alloc(NULL, FC_SEI_MAX, NULL);
     GstMapInfo map;
     GstBuffer *buf;
-    int64_t send_us;
+    GstFlowReturn ret;
 
-    if (!s->started) {
-        if (!au->idr)
-            return;
-        s->started = 1;
-        fprintf(stderr, "fakecam: %s: streaming from frame %" PRIu64 "\n", s->name, counter);
-    }
-    if (gst_app_src_get_current_level_bytes(s->src) > MAX_QUEUED_BYTES) {
-        if (!s->overflowed)
-            fprintf(stderr, "fakecam: %s: backlog over %u bytes, dropping to the next IDR\n",
-                    s->name, MAX_QUEUED_BYTES);
-        s->overflowed = 1;
-        s->started = 0;
-        return;
-    }
-    s->overflowed = 0;
-
-    sei = gst_allocator_alloc(NULL, FC_SEI_MAX, NULL);
     if (!sei || !gst_memory_map(sei, &map, GST_MAP_WRITE)) {
         if (sei)
             gst_memory_unref(sei);
-        return;
+        return GST_FLOW_ERROR;
     }
-    send_us = clock_us(CLOCK_REALTIME);
     gst_memory_resize(sei, 0, fc_sei_build(m->codec, counter, (uint64_t)send_us, map.data));
     gst_memory_unmap(sei, &map);
 
@@ -183,13 +246,73 @@ static void push_frame(struct stream *s, uint64_t counter)
     gst_buffer_append_memory(buf, sei);
     gst_buffer_append_memory(buf, wrap_media(m, au->off + au->slice_off,
                                              au->len - au->slice_off));
-    GST_BUFFER_PTS(buf) = frame_pts(s, (send_us - (int64_t)counter * FC_FRAME_US) * 1000);
-    GST_BUFFER_DTS(buf) = GST_BUFFER_PTS(buf);
+    GST_BUFFER_PTS(buf) = pts;
+    GST_BUFFER_DTS(buf) = pts;
     GST_BUFFER_DURATION(buf) = (GstClockTime)FC_FRAME_US * 1000;
     if (!au->idr)
         GST_BUFFER_FLAG_SET(buf, GST_BUFFER_FLAG_DELTA_UNIT);
-    gst_app_src_push_buffer(s->src, buf); /* consumes buf; FLUSHING while stopping is fine */
-    s->pushed++;
+    ret = gst_app_src_push_buffer(s->src, buf); /* consumes buf */
+    if (ret == GST_FLOW_OK) {
+        if (GST_CLOCK_TIME_IS_VALID(pts))
+            s->last_pts = pts;
+        s->pushed++;
+    }
+    return ret;
+}
+
+/* Preroll: once the pipeline runs, the IDR that began the GOP of `counter`,
+ * so that the server can answer DESCRIBE without waiting for the next one. */
+static void push_preroll(struct stream *s, uint64_t counter)
+{
+    uint64_t idr = counter - counter % FC_GOP;
+    GstClockTime pts = frame_pts(s, 0);
+
+    if (!GST_CLOCK_TIME_IS_VALID(pts))
+        return; /* not running yet: try again at the next tick */
+    if (push_au(s, idr, clock_us(CLOCK_REALTIME), pts) != GST_FLOW_OK)
+        return;
+    s->state = STREAM_IDLE;
+    fprintf(stderr, "fakecam: %s: prerolled with frame %" PRIu64 "\n", s->name, idr);
+}
+
+static void push_live(struct stream *s, uint64_t counter)
+{
+    int64_t send_us;
+
+    if (!s->started) {
+        if (!s->media->aus[counter % FC_LOOP_FRAMES].idr)
+            return;
+        s->started = 1;
+        fprintf(stderr, "fakecam: %s: streaming from frame %" PRIu64 "\n", s->name, counter);
+    }
+    /* the feeder paces the stream; a backlog means the pipeline is stuck or
+     * slow, and frames sent late are worse than frames skipped */
+    if (gst_app_src_get_current_level_buffers(s->src) > MAX_QUEUED_FRAMES) {
+        if (!s->overflowed)
+            fprintf(stderr, "fakecam: %s: backlog over %d frames, dropping to the next IDR\n",
+                    s->name, MAX_QUEUED_FRAMES);
+        s->overflowed = 1;
+        s->started = 0;
+        return;
+    }
+    s->overflowed = 0;
+    send_us = clock_us(CLOCK_REALTIME);
+    push_au(s, counter, send_us,
+            frame_pts(s, (send_us - (int64_t)counter * FC_FRAME_US) * 1000));
+}
+
+static void push_frame(struct stream *s, uint64_t counter)
+{
+    switch (s->state) {
+    case STREAM_PREROLL:
+        push_preroll(s, counter);
+        break;
+    case STREAM_LIVE:
+        push_live(s, counter);
+        break;
+    case STREAM_IDLE:
+        break;
+    }
 }
 
 static void push_all(struct fc_feeder *f, uint64_t counter)
