@@ -1,8 +1,9 @@
 /* RTP parsing and H.264 / H.265 depacketisation. The input is a sequence of packets, each
  * preceded by a 2-byte big-endian length; bit 15 of the length means "reset both
  * depacketisers before this packet" (as after a reconnect). Every packet that sg_rtp_parse
- * accepts is pushed into an H.264 and an H.265 depacketiser with a 64 KiB frame cap, and every
- * access unit handed out is checked to be a well-formed list of length-prefixed NAL units. */
+ * accepts is pushed into an H.264 and an H.265 depacketiser with an 8 KiB frame cap (small, so
+ * that inputs of a few KiB reach the oversize path too), and every access unit handed out is
+ * checked to be a well-formed list of length-prefixed NAL units. */
 #include <string.h>
 
 #include "base/buf.h"
@@ -11,7 +12,7 @@
 #include "ingest/h26x.h"
 #include "ingest/rtp.h"
 
-#define MAX_FRAME (64 * 1024)
+#define MAX_FRAME (8 * 1024)
 
 struct ctx {
     uint64_t frames;

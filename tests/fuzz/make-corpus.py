@@ -6,7 +6,9 @@
 MEDIA_DIR holds the streams of scripts/gen-media.sh (sub.h264, main.h264, sub720.h264,
 sub.h265, main.h265); FUZZ_BUILD_DIR is a SG_FUZZ build (its fuzz_gen_fmp4_seed writes the
 fMP4 seeds with the recorder's own writer). Seeds are kept small: NAL units are cut short
-where only their headers matter to the code under test.
+where only their headers matter to the code under test. The regress-* files are minimal
+inputs of bugs the fuzzers found; they are kept by hand, not written here. gen-media.sh output
+is not byte-identical from run to run, so regenerated seeds differ in bytes that do not matter.
 """
 import base64
 import os
@@ -128,6 +130,14 @@ def rtp_seeds(media):
     r.frame_done()
     r.packet(p1[:50], marker=True)
     write("rtp", "h264_loss.bin", r.out)
+
+    main = nals(os.path.join(media, "main.h264"))
+    r = Rtp()  # a frame over fuzz_rtp's 8 KiB cap (dropped whole), then a normal one
+    for payload, last in fu264(first(main, h264_type, 5)[:9000], 1400):
+        r.packet(payload, marker=last)
+    r.frame_done()
+    r.packet(p1[:120], marker=True)
+    write("rtp", "h264_oversize.bin", r.out)
 
     h265 = nals(os.path.join(media, "sub.h265"))
     vps, sps5, pps5 = (first(h265, h265_type, t) for t in (32, 33, 34))

@@ -24,7 +24,7 @@ max_len() {
     rtsp) echo 17408 ;;  # header block cap SG_RTSP_MAX_HEADER is 16384
     sdp)  echo 8192 ;;   # base64 parameter sets up to 2 KiB, a=control up to 1 KiB
     h26x) echo 4096 ;;   # parameter sets up to SG_PS_MAX (1024)
-    rtp)  echo 32768 ;;  # twice the depacketisers' 16 KiB frame cap
+    rtp)  echo 32768 ;;  # four times fuzz_rtp's 8 KiB frame cap
     url)  echo 2048 ;;   # URLs up to 1023 characters
     scan) echo 16384 ;;
     esac
@@ -60,9 +60,14 @@ artifacts=$build/fuzz-artifacts
 logs=$build/fuzz-logs
 mkdir -p "$artifacts" "$logs"
 
+# A "stat::NAME: VALUE" line of -print_final_stats from a target's log.
+final_stat() {
+    sed -n "s/^stat::$2: *//p" "$logs/$1.log" | tail -n 1
+}
+
 # Runs one fuzzer and writes its summary line to $work/<target>.result.
 run_one() {
-    local t=$1 dir=$work/$t rc dict=() stat execs rate cov ft corp result extra=""
+    local t=$1 dir=$work/$t rc dict=() execs rate cov ft corp result extra=""
     mkdir -p "$dir/corpus" "$dir/tmp"
     cp "$here/corpus/$t/"* "$dir/corpus/"
     [ -f "$here/$t.dict" ] && dict=("-dict=$here/$t.dict")
@@ -75,9 +80,8 @@ run_one() {
     if [ -n "${SG_FUZZ_KEEP:-}" ]; then
         mkdir -p "$SG_FUZZ_KEEP/$t" && cp "$dir/corpus/"* "$SG_FUZZ_KEEP/$t/"
     fi
-    stat() { sed -n "s/^stat::$1: *//p" "$logs/$t.log" | tail -n 1; }
-    execs=$(stat number_of_executed_units)
-    rate=$(stat average_exec_per_sec)
+    execs=$(final_stat "$t" number_of_executed_units)
+    rate=$(final_stat "$t" average_exec_per_sec)
     # libFuzzer prints no final stats after a crash: fall back to its last status line.
     [ -n "$execs" ] || execs=$(grep -o '^#[0-9]*' "$logs/$t.log" | tail -n 1 | tr -d '#')
     [ -n "$rate" ] && [ "$rate" != 0 ] ||
