@@ -201,8 +201,8 @@ static int sps_h264(struct bits *b, struct sg_codec_params *p)
     cuy = (chroma == 1 ? 2 : 1) * (2 - (int)frame_mbs_only);
     if (chroma == 0)
         cuy = 2 - (int)frame_mbs_only;
-    w = (int64_t)w_mbs * 16 - (int64_t)cux * (crop_l + crop_r);
-    h = (int64_t)h_map * 16 * (2 - frame_mbs_only) - (int64_t)cuy * (crop_t + crop_b);
+    w = (int64_t)w_mbs * 16 - (int64_t)cux * ((int64_t)crop_l + crop_r);
+    h = (int64_t)h_map * 16 * (2 - frame_mbs_only) - (int64_t)cuy * ((int64_t)crop_t + crop_b);
     if (w <= 0 || h <= 0 || w > 16384 || h > 16384)
         return SG_E_PROTO;
     p->width = (int)w;
@@ -266,8 +266,8 @@ static int sps_h265(struct bits *b, struct sg_codec_params *p)
     sw = (chroma == 1 || chroma == 2) ? 2 : 1;
     sh = chroma == 1 ? 2 : 1;
     {
-        int64_t W = (int64_t)w - (int64_t)sw * (cl + cr);
-        int64_t H = (int64_t)h - (int64_t)sh * (ct + cb);
+        int64_t W = (int64_t)w - (int64_t)sw * ((int64_t)cl + cr);
+        int64_t H = (int64_t)h - (int64_t)sh * ((int64_t)ct + cb);
         if (W <= 0 || H <= 0 || W > 16384 || H > 16384)
             return SG_E_PROTO;
         p->width = (int)W;

@@ -85,14 +85,58 @@ static const char *fmtp_value(const char *s, size_t len, const char *key, size_t
     return NULL;
 }
 
+struct section {
+    int video, pt[8], n_pt;
+    int codec, payload_type, clock_rate;
+    const char *control, *fmtp[8];
+    size_t control_len, fmtp_len[8];
+    int n_fmtp;
+};
+
+/* A media section is judged when it ends, so the order of its attributes does not matter
+ * (some cameras put a=control before a=rtpmap, or a=fmtp first). Returns 1 when it was chosen. */
+static int finish_section(const struct section *sec, struct sg_sdp_track *t)
+{
+    if (!sec->video || !sec->codec)
+        return 0;
+    t->codec = sec->codec;
+    t->params.codec = sec->codec;
+    t->payload_type = sec->payload_type;
+    t->clock_rate = sec->clock_rate;
+    if (sec->control && sec->control_len < sizeof(t->control)) {
+        memcpy(t->control, sec->control, sec->control_len);
+        t->control[sec->control_len] = 0;
+    }
+    for (int i = 0; i < sec->n_fmtp; i++) {
+        const char *e, *v, *line = sec->fmtp[i], *le = line + sec->fmtp_len[i];
+        long pt = num(line, le, &e);
+        size_t vl, fl;
+        if (pt != sec->payload_type || e >= le)
+            continue;
+        fl = (size_t)(le - e);
+        if (t->codec == SG_CODEC_H264) {
+            if ((v = fmtp_value(e, fl, "sprop-parameter-sets", &vl)))
+                add_param_sets(t, v, vl);
+        } else {
+            static const char *const keys[] = { "sprop-vps", "sprop-sps", "sprop-pps" };
+            for (int k = 0; k < 3; k++)
+                if ((v = fmtp_value(e, fl, keys[k], &vl)))
+                    add_param_sets(t, v, vl);
+        }
+    }
+    return 1;
+}
+
 int sg_sdp_parse(const char *sdp, size_t len, struct sg_sdp_track *t)
 {
     const char *p = sdp, *end = sdp + len;
-    int in_media = 0, media_pt[8], n_pt = 0, chosen = 0, examined = 0;
+    struct section sec;
+    int chosen = 0, examined = 0;
 
     memset(t, 0, sizeof(*t));
+    memset(&sec, 0, sizeof(sec));
     t->payload_type = -1;
-    while (p < end) {
+    while (p < end && !chosen) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         const char *le = nl ? nl : end;
         size_t ll;
@@ -100,86 +144,67 @@ int sg_sdp_parse(const char *sdp, size_t len, struct sg_sdp_track *t)
         if (le > p && le[-1] == '\r')
             le--;
         ll = (size_t)(le - p);
-        if (ll >= 2 && p[1] == '=') {
-            if (p[0] == 'm') {
-                t->media_sections++;
-                in_media = 0;
-                if (t->codec)
-                    chosen = 1; /* the chosen track's section ended */
-                n_pt = 0;
-                if (!chosen && examined < SG_SDP_MAX_MEDIA && ll > 8 && !strncmp(p, "m=video ", 8)) {
-                    /* m=video <port> <proto> <fmt> ... */
-                    const char *q = p + 8;
-                    int field = 0;
-                    examined++;
-                    in_media = 1;
-                    while (q < le && n_pt < 8) {
-                        while (q < le && *q == ' ')
-                            q++;
-                        if (q >= le)
-                            break;
-                        if (field >= 2) {
-                            const char *e;
-                            long pt = num(q, le, &e);
-                            if (e > q && pt >= 0 && pt < 128)
-                                media_pt[n_pt++] = (int)pt;
-                        }
-                        field++;
-                        while (q < le && *q != ' ')
-                            q++;
+        if (ll >= 2 && p[1] == '=' && p[0] == 'm') {
+            t->media_sections++;
+            if ((chosen = finish_section(&sec, t)))
+                break;
+            memset(&sec, 0, sizeof(sec));
+            if (examined < SG_SDP_MAX_MEDIA && ll > 8 && !strncmp(p, "m=video ", 8)) {
+                /* m=video <port> <proto> <fmt> ... */
+                const char *q = p + 8;
+                int field = 0;
+                examined++;
+                sec.video = 1;
+                while (q < le && sec.n_pt < 8) {
+                    while (q < le && *q == ' ')
+                        q++;
+                    if (q >= le)
+                        break;
+                    if (field >= 2) {
+                        const char *e;
+                        long pt = num(q, le, &e);
+                        if (e > q && pt >= 0 && pt < 128)
+                            sec.pt[sec.n_pt++] = (int)pt;
                     }
-                }
-            } else if (in_media && ll > 9 && !strncmp(p, "a=rtpmap:", 9)) {
-                const char *e;
-                long pt = num(p + 9, le, &e);
-                int codec = 0;
-                int listed = 0;
-                for (int i = 0; i < n_pt; i++)
-                    listed |= media_pt[i] == pt;
-                if (e < le && *e == ' ' && listed) {
-                    size_t rest = (size_t)(le - e - 1);
-                    if (rest >= 5 && !strncasecmp(e + 1, "H264/", 5))
-                        codec = SG_CODEC_H264;
-                    else if (rest >= 5 && !strncasecmp(e + 1, "H265/", 5))
-                        codec = SG_CODEC_H265;
-                    if (codec && t->codec == 0) {
-                        t->codec = codec;
-                        t->params.codec = codec;
-                        t->payload_type = (int)pt;
-                        t->clock_rate = (int)num(e + 6, le, NULL);
-                        if (t->clock_rate <= 0 || t->clock_rate > 1000000)
-                            t->clock_rate = 90000;
-                    }
-                }
-            } else if (in_media && t->codec && ll > 7 && !strncmp(p, "a=fmtp:", 7)) {
-                const char *e;
-                long pt = num(p + 7, le, &e);
-                if (pt == t->payload_type && e < le) {
-                    const char *v;
-                    size_t vl;
-                    size_t fl = (size_t)(le - e);
-                    if (t->codec == SG_CODEC_H264) {
-                        if ((v = fmtp_value(e, fl, "sprop-parameter-sets", &vl)))
-                            add_param_sets(t, v, vl);
-                    } else {
-                        static const char *const keys[] = { "sprop-vps", "sprop-sps", "sprop-pps" };
-                        for (int i = 0; i < 3; i++)
-                            if ((v = fmtp_value(e, fl, keys[i], &vl)))
-                                add_param_sets(t, v, vl);
-                    }
-                }
-            } else if (in_media && ll > 10 && !strncmp(p, "a=control:", 10)) {
-                size_t cl = ll - 10;
-                if (cl < sizeof(t->control) && t->codec && !t->control[0]) {
-                    memcpy(t->control, p + 10, cl);
-                    t->control[cl] = 0;
+                    field++;
+                    while (q < le && *q != ' ')
+                        q++;
                 }
             }
+        } else if (sec.video && ll > 9 && !strncmp(p, "a=rtpmap:", 9) && !sec.codec) {
+            const char *e;
+            long pt = num(p + 9, le, &e);
+            int listed = 0;
+            for (int i = 0; i < sec.n_pt; i++)
+                listed |= sec.pt[i] == pt;
+            if (e < le && *e == ' ' && listed) {
+                size_t rest = (size_t)(le - e - 1);
+                if (rest >= 5 && !strncasecmp(e + 1, "H264/", 5))
+                    sec.codec = SG_CODEC_H264;
+                else if (rest >= 5 && !strncasecmp(e + 1, "H265/", 5))
+                    sec.codec = SG_CODEC_H265;
+                if (sec.codec) {
+                    sec.payload_type = (int)pt;
+                    sec.clock_rate = (int)num(e + 6, le, NULL);
+                    if (sec.clock_rate <= 0 || sec.clock_rate > 1000000)
+                        sec.clock_rate = 90000;
+                }
+            }
+        } else if (sec.video && ll > 7 && !strncmp(p, "a=fmtp:", 7) && sec.n_fmtp < 8) {
+            sec.fmtp[sec.n_fmtp] = p + 7;
+            sec.fmtp_len[sec.n_fmtp++] = ll - 7;
+        } else if (sec.video && ll > 10 && !strncmp(p, "a=control:", 10) && !sec.control) {
+            sec.control = p + 10;
+            sec.control_len = ll - 10;
         }
-        if (in_media && t->codec && t->control[0])
-            chosen = 1;
         p = nl ? nl + 1 : end;
     }
+    if (!chosen)
+        finish_section(&sec, t);
+    /* count the remaining media sections (for the log), cheaply */
+    for (; p < end; p++)
+        if (*p == '\n' && end - p > 2 && p[1] == 'm' && p[2] == '=')
+            t->media_sections++;
     if (!t->codec)
         return SG_E_UNSUPPORTED;
     for (const char *c = t->control; *c; c++)

@@ -116,6 +116,12 @@ int sg_url_parse(const char *url, int allow_test, struct sg_url *u, char *err, s
         hl = (size_t)(rb - host_start - 1);
         if (hl == 0 || hl >= sizeof(u->host))
             return fail(err, errlen, "bad IPv6 address in URL");
+        for (size_t i = 0; i < hl; i++) {
+            char c = host_start[1 + i];
+            if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') ||
+                  c == ':' || c == '.'))
+                return fail(err, errlen, "bad IPv6 address in URL");
+        }
         memcpy(u->host, host_start + 1, hl);
         p = rb + 1;
     } else {

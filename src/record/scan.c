@@ -172,7 +172,9 @@ int sg_scan_file(const char *path, struct sg_scan *out)
             frag_start_off = off;
         } else if (!memcmp(hdr + 4, "moof", 4)) {
             int64_t d;
-            if (moof_duration(box.data + 8, box.len - 8, &d) < 0) {
+            /* A fragment claiming more than an hour is not one we wrote (ours hold one GOP). */
+            if (moof_duration(box.data + 8, box.len - 8, &d) < 0 ||
+                d > 3600LL * SG_FMP4_TIMESCALE) {
                 r = 0;
                 break; /* damaged fragment: the file is valid up to here */
             }

@@ -15,7 +15,8 @@ static void test_url(void)
     static const char *const refused[] = {
         "http://cam/x", "file:///etc/passwd", "exec:rm -rf /", "concat:a|b", "rtmp://x/y",
         "pipe:0", "/dev/video0", "rtsp://host/pa th", "rtsp://host/\x01", "rtsp://:554/x",
-        "rtsp://host:0/x", "rtsp://host:99999/x", "rtsp://ho$t/x", "rtsp://[::1/x",
+        "rtsp://host:0/x", "rtsp://host:99999/x", "rtsp://ho$t/x", "rtsp://[::1/x", "rtsp://[::1%0a]/x",
+        "rtsp://[zz::1]/x",
         "rtsp://u%0d%0aX:y@host/x", "rtsp://u%22:p@host/", "", "RTSP", "udp://239.0.0.1:1234",
     };
 
@@ -132,6 +133,22 @@ static void test_sdp(void)
     CHECK(t.params.pps_len > 0);
     CHECK_EQ_INT(t.params.width, 640);  /* what ffprobe reports for the same stream */
     CHECK_EQ_INT(t.params.height, 360);
+    /* attribute order inside a section does not matter (Hikvision: a=control first), and a
+     * non-H.264 video section (MJPEG) before it is skipped */
+    {
+        const char *hik =
+            "v=0\r\ns=x\r\nm=video 0 RTP/AVP 26\r\na=control:trackID=5\r\na=rtpmap:26 JPEG/90000\r\n"
+            "m=video 0 RTP/AVP 96\r\na=control:rtsp://10.0.0.5/Streaming/101/trackID=1\r\n"
+            "a=fmtp:96 profile-level-id=64001E;packetization-mode=1;sprop-parameter-sets=Z2QAHqy0BQF/y4CIAAADAAgAAAMBkHixdQ==,aO88sA==\r\n"
+            "a=rtpmap:96 H264/90000\r\n"
+            "m=audio 0 RTP/AVP 8\r\na=control:trackID=2\r\n";
+        CHECK_EQ_INT(sg_sdp_parse(hik, strlen(hik), &t), 0);
+        CHECK_EQ_INT(t.codec, SG_CODEC_H264);
+        CHECK_EQ_INT(t.payload_type, 96);
+        CHECK_STR(t.control, "rtsp://10.0.0.5/Streaming/101/trackID=1");
+        CHECK_EQ_INT(t.params.width, 640);
+        CHECK_EQ_INT(t.media_sections, 3);
+    }
     CHECK_EQ_INT(sg_sdp_parse("v=0\r\nm=audio 0 RTP/AVP 0\r\n", 26, &t), SG_E_UNSUPPORTED);
     CHECK_EQ_INT(sg_sdp_parse("", 0, &t), SG_E_UNSUPPORTED);
 }
