@@ -6,6 +6,9 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
+/* Longest storage root path (kept short: it is stored with every segment row). */
+#define SG_ROOT_MAX 256
+
 /* Joins root and a relative path, refusing absolute paths, "..", empty components and
  * anything but [A-Za-z0-9._-/]. Returns 0, -EINVAL or -ENAMETOOLONG. */
 int sg_path_join(const char *root, const char *rel, char *out, size_t n);

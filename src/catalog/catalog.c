@@ -78,7 +78,7 @@ static const char *const migrations[] = {
 enum stmt_id {
     S_CAM_ADD, S_CAM_UPDATE, S_CAM_REMOVE, S_CAM_GET, S_CAM_FIND, S_CAM_LIST,
     S_STATE_SET, S_STATE_LIST,
-    S_SEG_INSERT, S_SEG_UPDATE, S_SEG_DELETE, S_SEG_BY_PATH, S_SEG_LIST, S_SEG_LAST_END,
+    S_SEG_INSERT, S_SEG_UPDATE, S_SEG_DELETE, S_SEG_BY_PATH, S_SEG_LIST, S_SEG_PAGE, S_SEG_LAST_END,
     S_SEG_DELETABLE_AGE, S_SEG_DELETABLE_ROOT, S_SEG_DELETABLE_ANY, S_ROOT_BYTES, S_IS_LOCKED,
     S_LOSS_OPEN, S_LOSS_CLOSE, S_LOSS_CLOSE_ALL, S_LOSS_LIST,
     S_LOCK_ADD, S_LOCK_REMOVE, S_LOCK_LIST,
@@ -118,6 +118,7 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_SEG_LIST] = "SELECT " SEG_COLS " FROM segments s WHERE (?1 = 0 OR s.camera_id = ?1)"
                    " AND (?2 < 0 OR s.stream = ?2) AND (?3 < 0 OR s.status = ?3)"
                    " AND s.end_us >= ?4 AND (?5 = 0 OR s.start_us < ?5) ORDER BY s.start_us, s.id",
+    [S_SEG_PAGE] = "SELECT " SEG_COLS " FROM segments s WHERE s.id > ? ORDER BY s.id LIMIT ?",
     [S_SEG_LAST_END] = "SELECT max(end_us) FROM segments WHERE camera_id=? AND stream=? AND status IN (0,1)",
     [S_SEG_DELETABLE_AGE] = "SELECT " SEG_COLS " FROM segments s JOIN cameras c ON c.id = s.camera_id"
                             " WHERE s.status IN (1,3) AND s.end_us < ?1 - c.retain_hours * 3600000000"
@@ -642,6 +643,18 @@ int sg_catalog_segment_list(struct sg_catalog *cat, int64_t camera_id, int strea
     sqlite3_bind_int(s, 3, status);
     sqlite3_bind_int64(s, 4, from_us);
     sqlite3_bind_int64(s, 5, to_us);
+    return collect(cat, s, sizeof(**out), read_segment, (void **)out);
+}
+
+int sg_catalog_segment_page(struct sg_catalog *cat, int64_t after_id, int limit,
+                            struct sg_segment **out)
+{
+    sqlite3_stmt *s = stmt(cat, S_SEG_PAGE);
+
+    if (!s)
+        return SG_E_CATALOG;
+    sqlite3_bind_int64(s, 1, after_id);
+    sqlite3_bind_int(s, 2, limit);
     return collect(cat, s, sizeof(**out), read_segment, (void **)out);
 }
 

@@ -51,7 +51,7 @@ struct sg_segment {
     int64_t camera_id;
     int stream;
     int64_t start_us, end_us, bytes;
-    char root[4096];
+    char root[256];            /* SG_ROOT_MAX */
     char path[SG_RELPATH_MAX]; /* relative to root */
     char codec[8];             /* "h264" or "h265" */
     int width, height;
@@ -110,6 +110,10 @@ int sg_catalog_segment_by_path(struct sg_catalog *cat, const char *root, const c
  * [from_us, to_us) (to_us 0 = open end), ordered by start. Caller frees; returns the count. */
 int sg_catalog_segment_list(struct sg_catalog *cat, int64_t camera_id, int stream, int status,
                             int64_t from_us, int64_t to_us, struct sg_segment **out);
+/* All segments with id > after_id, ordered by id, at most `limit` (for walking a large
+ * catalog in bounded memory). Caller frees; returns the count. */
+int sg_catalog_segment_page(struct sg_catalog *cat, int64_t after_id, int limit,
+                            struct sg_segment **out);
 /* Latest end time of any segment of this camera and stream (0 if none). */
 int sg_catalog_segment_last_end(struct sg_catalog *cat, int64_t camera_id, int stream,
                                 int64_t *end_us);

@@ -30,8 +30,8 @@ struct option {
 static const struct option options[] = {
     { "listen", T_STRING, "127.0.0.1:8080", 1, 127, OFF(listen), 0,
       "HTTP address of the API and console, host:port (IPv6 as [addr]:port)" },
-    { "storage_root", T_PATH_LIST, "/var/lib/sargas/media", 1, PATH_MAX - 64, OFF(storage_roots), 0,
-      "directory for recordings; repeat the line for several disks (up to 8)" },
+    { "storage_root", T_PATH_LIST, "/var/lib/sargas/media", 1, SG_ROOT_MAX - 1, OFF(storage_roots), 0,
+      "directory for recordings (at most 255 characters); repeat the line for several disks (up to 8)" },
     { "storage_quota", T_SIZE, "0", 0, INT64_MAX, OFF(storage_quota), 0,
       "most bytes of recordings per storage root, 0 = no quota (K, M, G, T suffixes)" },
     { "storage_min_free", T_SIZE, "1G", 0, INT64_MAX, OFF(storage_min_free), 0,

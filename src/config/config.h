@@ -9,11 +9,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "base/fsutil.h"
+
 #define SG_MAX_ROOTS 8
 
 struct sg_config {
     char listen[128];                /* HTTP listen address (used by the API, issue #3) */
-    char storage_roots[SG_MAX_ROOTS][PATH_MAX];
+    char storage_roots[SG_MAX_ROOTS][SG_ROOT_MAX];
     int n_storage_roots;
     int64_t storage_quota;           /* bytes per root, 0 = no quota */
     int64_t storage_min_free;        /* free-space floor per root, bytes */

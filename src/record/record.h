@@ -12,12 +12,14 @@
 
 #include <stdint.h>
 
+#include "base/fsutil.h"
+
 #include "catalog/catalog.h"
 #include "ingest/ingest.h"
 
 struct sg_store_opts {
     const char *catalog_path;
-    char (*roots)[4096];
+    char (*roots)[SG_ROOT_MAX];
     int n_roots;
     int64_t min_free;          /* writing stops below half of it; resumes above 3/4 */
     int segment_seconds;
@@ -63,6 +65,6 @@ struct sg_scan {
 int sg_scan_file(const char *path, struct sg_scan *out);
 
 /* Start-up reconciliation of disk and catalog; see scan.c. Returns 0 or a negative code. */
-int sg_reconcile(struct sg_catalog *cat, char (*roots)[4096], int n_roots);
+int sg_reconcile(struct sg_catalog *cat, char (*roots)[SG_ROOT_MAX], int n_roots);
 
 #endif

@@ -341,7 +341,7 @@ static int walk(struct sg_catalog *cat, const char *root, const char *rel, int d
     return r;
 }
 
-int sg_reconcile(struct sg_catalog *cat, char (*roots)[4096], int n_roots)
+int sg_reconcile(struct sg_catalog *cat, char (*roots)[SG_ROOT_MAX], int n_roots)
 {
     struct sg_segment *segs = NULL;
     int n, r = 0, missing = 0, repaired = 0, adopted = 0, closed;
@@ -349,18 +349,27 @@ int sg_reconcile(struct sg_catalog *cat, char (*roots)[4096], int n_roots)
 
     if ((r = sg_catalog_begin(cat)) < 0)
         return r;
-    /* Everything not complete, plus complete rows (cheap stat each). */
-    n = sg_catalog_segment_list(cat, 0, -1, -1, 0, 0, &segs);
-    if (n < 0) {
-        r = n;
-        goto fail;
+    /* Every row, a page at a time (a cheap stat for complete ones). */
+    n = 0;
+    for (int64_t after = 0;;) {
+        int k = sg_catalog_segment_page(cat, after, 4096, &segs);
+        if (k < 0) {
+            r = k;
+            goto fail;
+        }
+        for (int i = 0; i < k && r >= 0; i++)
+            if (segs[i].status != SG_SEG_MISSING)
+                r = fix_row(cat, &segs[i], &missing, &repaired);
+        if (k > 0)
+            after = segs[k - 1].id;
+        free(segs);
+        segs = NULL;
+        n += k;
+        if (r < 0)
+            goto fail;
+        if (k < 4096)
+            break;
     }
-    for (int i = 0; i < n && r >= 0; i++)
-        if (segs[i].status != SG_SEG_MISSING)
-            r = fix_row(cat, &segs[i], &missing, &repaired);
-    free(segs);
-    if (r < 0)
-        goto fail;
     for (int i = 0; i < n_roots && r >= 0; i++)
         r = walk(cat, roots[i], "", 0, &adopted);
     if (r < 0)

@@ -25,7 +25,7 @@
 #define SPACE_NS (1 * SG_NS_PER_SEC)
 
 struct root {
-    char path[4096];
+    char path[SG_ROOT_MAX];
     int64_t free_bytes;
     int full;
     int64_t last_full_log_ns;

@@ -9,9 +9,11 @@
 
 #include <stdint.h>
 
+#include "base/fsutil.h"
+
 struct sg_retention_opts {
     const char *catalog_path;
-    char (*roots)[4096];
+    char (*roots)[SG_ROOT_MAX];
     int n_roots;
     int64_t quota;              /* per root, 0 = none */
     int64_t min_free;           /* per root */

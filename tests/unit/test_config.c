@@ -59,6 +59,13 @@ int main(void)
     CHECK_EQ_INT(load_text("storage_root = /a\nstorage_root = /a/b\n", &cfg, err, sizeof(err)), SG_E_CONFIG);
     CHECK_EQ_INT(load_text("listen = 127.0.0.1:8080\x01\n", &cfg, err, sizeof(err)), SG_E_CONFIG);
 
+    {
+        char longroot[400] = "storage_root = /";
+        memset(longroot + 16, 'a', 300);
+        longroot[316] = '\n';
+        longroot[317] = 0;
+        CHECK_EQ_INT(load_text(longroot, &cfg, err, sizeof(err)), SG_E_CONFIG); /* > 255 chars */
+    }
     CHECK_EQ_INT(sg_parse_size("64K", &sz), 0);
     CHECK_EQ_INT(sz, 65536);
     CHECK_EQ_INT(sg_parse_size("1TB", &sz), 0);

@@ -15,7 +15,7 @@
 
 #define H (3600LL * 1000000)
 
-static char roots[1][4096];
+static char roots[1][SG_ROOT_MAX];
 
 static int64_t add_seg(struct sg_catalog *cat, int64_t cam, int64_t start, int64_t dur, int64_t bytes,
                        const char *name)
