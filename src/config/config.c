@@ -62,6 +62,8 @@ static const struct option options[] = {
       "threads receiving camera streams, 0 = one per CPU core" },
     { "ingest_batch_ms", T_INT, "10", 0, 100, OFF(ingest_batch_ms), 0,
       "how long a receive thread lets packets accumulate between polls (CPU vs latency)" },
+    { "write_queue", T_SIZE, "512M", 16 * MIB, 16 * GIB, OFF(write_queue), 0,
+      "most video waiting for the disk; must absorb one GOP of every camera at once (~2 MB each)" },
     { "retention_interval_s", T_INT, "30", 1, 3600, OFF(retention_interval_s), 0,
       "how often retention checks ages, quotas and free space" },
     { "allow_test_sources", T_BOOL, "false", 0, 1, OFF(allow_test_sources), 0,

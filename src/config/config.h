@@ -33,6 +33,7 @@ struct sg_config {
     int ingest_threads;
     int ingest_batch_ms;
     int retention_interval_s;
+    int64_t write_queue;
     int allow_test_sources;
 };
 

@@ -133,7 +133,7 @@ int main(int argc, char **argv)
         struct sg_store_opts so = {
             .catalog_path = cfg.catalog, .roots = cfg.storage_roots, .n_roots = cfg.n_storage_roots,
             .min_free = cfg.storage_min_free, .segment_seconds = cfg.segment_seconds,
-            .queue_bytes = 256u * 1024 * 1024,
+            .queue_bytes = (size_t)cfg.write_queue,
         };
         if ((r = sg_store_create(&so, &store)) < 0) {
             sg_error("sargasd", 0, "cannot start the store: %s", sg_strerror(r));

@@ -23,6 +23,7 @@
 
 #define COMMIT_NS (1 * SG_NS_PER_SEC)
 #define SPACE_NS (1 * SG_NS_PER_SEC)
+#define DROP_BEHIND (4 * 1024 * 1024) /* keep the last few MB of a file cached, drop the rest */
 
 struct root {
     char path[SG_ROOT_MAX];
@@ -233,6 +234,19 @@ static void do_frag(struct sg_store *st, struct msg *m)
             refresh_space(st, sg_mono_ns());
         }
         return;
+    }
+    {
+        int64_t off = s->bytes, len = (int64_t)(m->a.len + m->b.len);
+        /* Start writing this fragment to the disk now (asynchronously): a power cut then loses
+         * about a GOP, not the kernel's 30 s of dirty pages. Pages written back earlier are
+         * dropped: recordings are not re-read soon, and recycling warm pages is much cheaper
+         * than filling fresh ones (see docs/PERFORMANCE.md) and keeps the page cache from
+         * growing by gigabytes. */
+        sync_file_range(s->fd, off, len, SYNC_FILE_RANGE_WRITE);
+        if (off - s->dropped_to > DROP_BEHIND) {
+            posix_fadvise(s->fd, s->dropped_to, off - DROP_BEHIND / 2 - s->dropped_to, POSIX_FADV_DONTNEED);
+            s->dropped_to = off - DROP_BEHIND / 2;
+        }
     }
     s->bytes += (int64_t)(m->a.len + m->b.len);
     s->end_us = m->end_us;

@@ -23,6 +23,7 @@ struct seg {
     int root_idx;
     char rel[SG_RELPATH_MAX];
     int64_t bytes, end_us;
+    int64_t dropped_to;        /* page cache dropped up to here */
     int fragments;
     int dirty;
     struct seg *next_dirty;
