@@ -2,6 +2,7 @@
 #include "media.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -278,4 +279,37 @@ size_t fc_sei_build(enum fc_codec codec, uint64_t counter, uint64_t send_us, uin
         zeros = rbsp[i] == 0 ? zeros + 1 : 0;
     }
     return n;
+}
+
+/* ---- command-line helpers shared by sargas-fakecam and sargas-replaycam ---- */
+
+int fc_parse_long(const char *s, long min, long max, long *out)
+{
+    char *end;
+    long v;
+
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < min || v > max)
+        return -EINVAL;
+    *out = v;
+    return 0;
+}
+
+int fc_default_media_dir(char *buf, size_t size)
+{
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    char *slash;
+
+    if (n <= 0)
+        return -errno;
+    exe[n] = 0;
+    slash = strrchr(exe, '/');
+    if (!slash)
+        return -EINVAL;
+    *slash = 0;
+    if ((size_t)snprintf(buf, size, "%s/media", exe) >= size)
+        return -ENAMETOOLONG;
+    return 0;
 }

@@ -61,4 +61,10 @@ void fc_media_unref(struct fc_media **m);
 size_t fc_sei_build(enum fc_codec codec, uint64_t counter, uint64_t send_us,
                     uint8_t *out);
 
+/* Command-line helpers shared by both camera tools. */
+/* Parses a decimal long in [min, max]; 0 or -EINVAL. */
+int fc_parse_long(const char *s, long min, long max, long *out);
+/* The directory 'media' next to the executable, into buf; 0 or -errno. */
+int fc_default_media_dir(char *buf, size_t size);
+
 #endif

@@ -29,6 +29,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "media.h"
+
 #include "server.h"
 #include "stream.h"
 
@@ -57,38 +59,6 @@ static void usage(FILE *out)
             MAX_CAMERAS);
 }
 
-static int parse_long(const char *s, long min, long max, long *out)
-{
-    char *end;
-    long v;
-
-    errno = 0;
-    v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < min || v > max)
-        return -EINVAL;
-    *out = v;
-    return 0;
-}
-
-/* The directory 'media' next to the executable, in buf. */
-static int default_media_dir(char *buf, size_t size)
-{
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    char *slash;
-
-    if (n <= 0)
-        return -errno;
-    exe[n] = 0;
-    slash = strrchr(exe, '/');
-    if (!slash)
-        return -EINVAL;
-    *slash = 0;
-    if ((size_t)snprintf(buf, size, "%s/media", exe) >= size)
-        return -ENAMETOOLONG;
-    return 0;
-}
-
 static int parse_args(int argc, char **argv, struct options *o, char *dirbuf, size_t dirsize)
 {
     static const struct option longopts[] = {
@@ -110,14 +80,14 @@ static int parse_args(int argc, char **argv, struct options *o, char *dirbuf, si
     while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (opt) {
         case 'n':
-            if (parse_long(optarg, 1, MAX_CAMERAS, &o->cameras) < 0) {
+            if (fc_parse_long(optarg, 1, MAX_CAMERAS, &o->cameras) < 0) {
                 fprintf(stderr, "replaycam: --cameras must be 1..%d, not '%s'\n", MAX_CAMERAS,
                         optarg);
                 return -EINVAL;
             }
             break;
         case 'p':
-            if (parse_long(optarg, 0, 65535, &o->port) < 0) {
+            if (fc_parse_long(optarg, 0, 65535, &o->port) < 0) {
                 fprintf(stderr, "replaycam: --port must be 0..65535, not '%s'\n", optarg);
                 return -EINVAL;
             }
@@ -162,7 +132,7 @@ static int parse_args(int argc, char **argv, struct options *o, char *dirbuf, si
         const char *env = getenv("SG_MEDIA_DIR");
         if (env && *env) {
             o->media_dir = env;
-        } else if (default_media_dir(dirbuf, dirsize) == 0) {
+        } else if (fc_default_media_dir(dirbuf, dirsize) == 0) {
             o->media_dir = dirbuf;
         } else {
             fprintf(stderr, "replaycam: cannot find the executable's directory; use --media\n");
