@@ -71,6 +71,10 @@ static void close_fds(struct sg_ingest_stream *s)
         s->gai.ar_result = NULL;
         s->gai_active = 0;
     }
+    if (s->addrs) {
+        freeaddrinfo(s->addrs);
+        s->addrs = s->addr_next = NULL;
+    }
 }
 
 static void reset_stream_state(struct sg_ingest_stream *s)
@@ -743,6 +747,8 @@ static void on_udp_readable(struct sg_ingest_stream *s, int rtcp)
 
 /* ---------------------------------------------------------------- connecting */
 
+static int try_next_address(struct sg_ingest_stream *s);
+
 static void begin_connect(struct sg_ingest_stream *s, const struct sockaddr *addr, socklen_t len)
 {
     int one = 1, r;
@@ -757,13 +763,33 @@ static void begin_connect(struct sg_ingest_stream *s, const struct sockaddr *add
     setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     r = connect(s->fd, addr, len);
     if (r < 0 && errno != EINPROGRESS) {
-        fail(s, -errno, "connect: %s", strerror(errno));
+        int e = errno;
+        if (!try_next_address(s))
+            fail(s, -e, "connect: %s", strerror(e));
         return;
     }
     s->phase = P_CONNECT;
     s->deadline_ns = sg_mono_ns() + (int64_t)s->opts->connect_timeout_ms * SG_NS_PER_MS;
     if (worker_watch(s->w, s->fd, &s->h_tcp, EPOLLOUT, 1) < 0)
         fail(s, -EIO, "epoll failed");
+}
+
+/* A name can resolve to several addresses (IPv6 and IPv4): on a failed connect, try the next
+ * one before giving up. Returns 1 when another attempt was started. */
+static int try_next_address(struct sg_ingest_stream *s)
+{
+    struct addrinfo *a = s->addr_next;
+
+    if (!a)
+        return 0;
+    s->addr_next = a->ai_next;
+    if (s->fd >= 0) {
+        worker_unwatch(s->w, s->fd);
+        close(s->fd);
+        s->fd = -1;
+    }
+    begin_connect(s, a->ai_addr, a->ai_addrlen);
+    return 1;
 }
 
 static void on_connected(struct sg_ingest_stream *s)
@@ -774,7 +800,8 @@ static void on_connected(struct sg_ingest_stream *s)
     if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &el) < 0)
         err = errno;
     if (err) {
-        fail(s, -err, "connect: %s", strerror(err));
+        if (!try_next_address(s))
+            fail(s, -err, "connect: %s", strerror(err));
         return;
     }
     s->phase = P_HANDSHAKE;
@@ -886,8 +913,9 @@ static void begin_attempt(struct sg_ingest_stream *s, int64_t now)
     s->hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
     snprintf(s->port_str, sizeof(s->port_str), "%d", s->url.port);
     if (getaddrinfo(s->url.host, s->port_str, &s->hints, &res) == 0) {
+        s->addrs = res;
+        s->addr_next = res->ai_next;
         begin_connect(s, res->ai_addr, res->ai_addrlen);
-        freeaddrinfo(res);
         return;
     }
     /* A host name: resolve asynchronously, polled by the tick under a deadline. */
@@ -981,13 +1009,14 @@ void session_tick(struct sg_ingest_stream *s, int64_t now)
         {
             struct addrinfo *res = s->gai.ar_result;
             s->gai.ar_result = NULL;
+            s->addrs = res;
+            s->addr_next = res->ai_next;
             begin_connect(s, res->ai_addr, res->ai_addrlen);
-            freeaddrinfo(res);
         }
         break;
     }
     case P_CONNECT:
-        if (now >= s->deadline_ns)
+        if (now >= s->deadline_ns && !try_next_address(s))
             fail(s, -ETIMEDOUT, "connect timed out after %d ms", s->opts->connect_timeout_ms);
         break;
     case P_HANDSHAKE:

@@ -53,6 +53,8 @@ struct sg_ingest_stream {
     struct addrinfo hints;
     char port_str[8];
     int gai_active;
+    struct addrinfo *addrs;    /* resolved addresses (owned) and the next one to try */
+    struct addrinfo *addr_next;
 
     struct sg_buf in;
     char out[4096];

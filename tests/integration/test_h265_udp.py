@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""H.265 cameras and RTP over UDP record as continuously as H.264 over TCP."""
+"""H.265 cameras, cameras addressed by host name, and RTP over UDP record as continuously as
+H.264 over TCP."""
 import os
 import time
 
@@ -28,7 +29,9 @@ def test_h265_and_udp():
     try:
         f265 = env.fakecam(1, codec="h265")
         f264 = env.fakecam(1)
-        hevc = env.add_camera("hevc", "rtsp://127.0.0.1:%d/cam1/main" % f265.port)
+        # a host name, not an address: resolved asynchronously; on a dual-stack host
+        # "localhost" may give ::1 first while the camera listens on 127.0.0.1 only
+        hevc = env.add_camera("hevc", "rtsp://localhost:%d/cam1/main" % f265.port)
         udp = env.add_camera("udp", "rtsp://127.0.0.1:%d/cam1/sub" % f264.port, None, "--transport", "udp")
         env.start()
         n1 = record_and_check(env, hevc, 12, "hevc", (1920, 1080))
