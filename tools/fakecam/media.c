@@ -313,3 +313,21 @@ int fc_default_media_dir(char *buf, size_t size)
         return -ENAMETOOLONG;
     return 0;
 }
+
+int fc_media_dir_resolve(const char *prog, const char **dir, char *buf, size_t size)
+{
+    const char *env = getenv("SG_MEDIA_DIR");
+
+    if (*dir)
+        return 0;
+    if (env && *env) {
+        *dir = env;
+        return 0;
+    }
+    if (fc_default_media_dir(buf, size) == 0) {
+        *dir = buf;
+        return 0;
+    }
+    fprintf(stderr, "%s: cannot find the executable's directory; use --media\n", prog);
+    return -EINVAL;
+}

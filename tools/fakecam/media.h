@@ -66,5 +66,8 @@ size_t fc_sei_build(enum fc_codec codec, uint64_t counter, uint64_t send_us,
 int fc_parse_long(const char *s, long min, long max, long *out);
 /* The directory 'media' next to the executable, into buf; 0 or -errno. */
 int fc_default_media_dir(char *buf, size_t size);
+/* Resolves the media directory when --media was not given: $SG_MEDIA_DIR, else the 'media'
+ * directory next to the executable (into buf). 0, or -EINVAL after a message on stderr. */
+int fc_media_dir_resolve(const char *prog, const char **dir, char *buf, size_t size);
 
 #endif

@@ -128,18 +128,7 @@ static int parse_args(int argc, char **argv, struct options *o, char *dirbuf, si
         usage(stderr);
         return -EINVAL;
     }
-    if (!o->media_dir) {
-        const char *env = getenv("SG_MEDIA_DIR");
-        if (env && *env) {
-            o->media_dir = env;
-        } else if (fc_default_media_dir(dirbuf, dirsize) == 0) {
-            o->media_dir = dirbuf;
-        } else {
-            fprintf(stderr, "replaycam: cannot find the executable's directory; use --media\n");
-            return -EINVAL;
-        }
-    }
-    return 0;
+    return fc_media_dir_resolve("replaycam", &o->media_dir, dirbuf, dirsize);
 }
 
 static int load(const char *dir, const char *name, struct rc_stream **out)
