@@ -237,16 +237,9 @@ static void on_frame(void *opaque, const struct sg_frame *f)
 
     if (r->prev_end_us) {
         /* First frame since start-up: the time since the last recording is a loss. */
-        if (f->arrival_utc_us - r->prev_end_us > SG_US_PER_SEC) {
-            struct msg *m = calloc(1, sizeof(*m));
-            if (!m)
-                abort();
-            m->type = M_LOSS_OPEN;
-            m->loss_row = (struct sg_loss){ .camera_id = r->camera_id, .stream = r->stream,
-                                            .start_us = r->prev_end_us, .end_us = f->arrival_utc_us };
-            snprintf(m->loss_row.reason, sizeof(m->loss_row.reason), "recorder not running");
-            store_push(r->st, m, 1);
-        }
+        if (f->arrival_utc_us - r->prev_end_us > SG_US_PER_SEC)
+            sg_store_loss(r->st, r->camera_id, r->stream, r->prev_end_us, f->arrival_utc_us,
+                          "recorder not running");
         r->prev_end_us = 0;
     }
     if (store_is_full(r->st)) {
@@ -337,10 +330,27 @@ static void on_frame(void *opaque, const struct sg_frame *f)
     r->last_dts = f->dts;
 }
 
+/* Sends a stream-state row to the store; `format` ("h264 1920x1080") fills codec and size. */
+static void push_state(struct sg_recorder *r, const char *state, const char *error, const char *format)
+{
+    struct msg *m = calloc(1, sizeof(*m));
+    int64_t now = sg_utc_us();
+
+    if (!m)
+        abort();
+    m->type = M_STATE;
+    m->state = (struct sg_stream_state){ .camera_id = r->camera_id, .stream = r->stream,
+                                         .since_us = now, .updated_us = now };
+    snprintf(m->state.state, sizeof(m->state.state), "%s", state);
+    snprintf(m->state.last_error, sizeof(m->state.last_error), "%s", error);
+    if (format)
+        sscanf(format, "%7s %dx%d", m->state.codec, &m->state.width, &m->state.height);
+    store_push(r->st, m, 1);
+}
+
 static void on_state(void *opaque, int state, int err, const char *msg)
 {
     struct sg_recorder *r = opaque;
-    struct msg *m;
     static const char *const names[] = { "connecting", "online", "offline" };
     int64_t now = sg_utc_us();
 
@@ -354,19 +364,7 @@ static void on_state(void *opaque, int state, int err, const char *msg)
     if (!err && !strcmp(r->last_state, names[state]))
         return;
     snprintf(r->last_state, sizeof(r->last_state), "%s", names[state]);
-    m = calloc(1, sizeof(*m));
-    if (!m)
-        abort();
-    m->type = M_STATE;
-    m->state.camera_id = r->camera_id;
-    m->state.stream = r->stream;
-    snprintf(m->state.state, sizeof(m->state.state), "%s", names[state]);
-    m->state.since_us = now;
-    snprintf(m->state.last_error, sizeof(m->state.last_error), "%s", err && msg ? msg : "");
-    if (state == SG_ST_ONLINE && !err && msg)
-        sscanf(msg, "%7s %dx%d", m->state.codec, &m->state.width, &m->state.height);
-    m->state.updated_us = now;
-    store_push(r->st, m, 1);
+    push_state(r, names[state], err && msg ? msg : "", state == SG_ST_ONLINE && !err ? msg : NULL);
 }
 
 struct sg_recorder *sg_recorder_create(struct sg_store *st, int64_t camera_id, int stream,
@@ -394,19 +392,7 @@ void sg_recorder_destroy(struct sg_recorder **rp)
     close_segment(r, 0);
     close_loss(r, sg_utc_us());
     /* The stream is no longer received: say so, or the catalog would show it online forever. */
-    {
-        struct msg *m = calloc(1, sizeof(*m));
-        int64_t now = sg_utc_us();
-        if (!m)
-            abort();
-        m->type = M_STATE;
-        m->state = (struct sg_stream_state){ .camera_id = r->camera_id, .stream = r->stream,
-                                             .since_us = now, .updated_us = now };
-        snprintf(m->state.state, sizeof(m->state.state), "stopped");
-        snprintf(m->state.last_error, sizeof(m->state.last_error), "not recorded (recorder stopped "
-                 "or camera disabled)");
-        store_push(r->st, m, 1);
-    }
+    push_state(r, "stopped", "not recorded (recorder stopped or camera disabled)", NULL);
     sg_buf_free(&r->payload);
     free(r->samples);
     free(r->dts);
