@@ -218,30 +218,18 @@ def packetize_nal(codec, nal):
     if len(nal) <= MAX_RTP_PAYLOAD:
         return [nal]
     out = []
-    if codec == "H264":
-        indicator = bytes([(nal[0] & 0xE0) | 28])
-        ntype = nal[0] & 0x1F
-        body = nal[1:]
-        chunk = MAX_RTP_PAYLOAD - 2
-        for off in range(0, len(body), chunk):
-            hdr = ntype
-            if off == 0:
-                hdr |= 0x80
-            if off + chunk >= len(body):
-                hdr |= 0x40
-            out.append(indicator + bytes([hdr]) + body[off:off + chunk])
-    else:
-        payload_hdr = bytes([(nal[0] & 0x81) | (49 << 1), nal[1]])
-        ntype = (nal[0] >> 1) & 0x3F
-        body = nal[2:]
-        chunk = MAX_RTP_PAYLOAD - 3
-        for off in range(0, len(body), chunk):
-            hdr = ntype
-            if off == 0:
-                hdr |= 0x80
-            if off + chunk >= len(body):
-                hdr |= 0x40
-            out.append(payload_hdr + bytes([hdr]) + body[off:off + chunk])
+    if codec == "H264":  # FU-A: indicator byte, FU header
+        prefix, ntype, body = bytes([(nal[0] & 0xE0) | 28]), nal[0] & 0x1F, nal[1:]
+    else:                # RFC 7798 FU: 2-byte payload header (type 49), FU header
+        prefix, ntype, body = bytes([(nal[0] & 0x81) | (49 << 1), nal[1]]), (nal[0] >> 1) & 0x3F, nal[2:]
+    chunk = MAX_RTP_PAYLOAD - len(prefix) - 1
+    for off in range(0, len(body), chunk):
+        hdr = ntype
+        if off == 0:
+            hdr |= 0x80
+        if off + chunk >= len(body):
+            hdr |= 0x40
+        out.append(prefix + bytes([hdr]) + body[off:off + chunk])
     return out
 
 
