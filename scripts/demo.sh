@@ -6,6 +6,7 @@ set -eu
 build=$(cd "$1" && pwd)
 run=$2
 port=${SG_DEMO_PORT:-8554}
+http=${SG_DEMO_LISTEN:-127.0.0.1:8080}
 cams=${SG_DEMO_CAMERAS:-4}
 
 mkdir -p "$run"
@@ -19,6 +20,8 @@ segment_seconds = 60
 default_retain_hours = 72
 storage_min_free = 2G
 log_level = info
+listen = $http
+web_root = $build/web
 CONF
 
 "$build/sargas-fakecam" --cameras "$cams" --port "$port" --media "$build/media" > "$run/fakecam.log" 2>&1 &
@@ -53,6 +56,7 @@ done
 
 cat <<MSG
 Sargas demo: $cams fake cameras on rtsp://127.0.0.1:$port/camK/{main,sub}
+  console:    http://$http/   (API: http://$http/api/v1/, document: /api/v1/openapi.json)
   recordings: $run/media/<camera>/<stream>/<YYYY-MM-DD>/<HH>/<UTC start>.mp4
   catalog:    $run/catalog.db
   status:     $build/sargas --config $conf camera list

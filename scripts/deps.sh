@@ -6,9 +6,10 @@
 set -eu
 
 BUILD_PKGS="build-essential cmake pkg-config libsqlite3-dev sqlite3 libjansson-dev libavutil-dev libavcodec-dev
- libavformat-dev ffmpeg libgstrtspserver-1.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
- gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad fonts-dejavu-core"
-TEST_PKGS="python3 procps util-linux e2fsprogs clang libclang-rt-14-dev"
+ libavformat-dev libswscale-dev ffmpeg libgstrtspserver-1.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
+ gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad fonts-dejavu-core
+ libmicrohttpd-dev"
+TEST_PKGS="python3 procps util-linux e2fsprogs clang libclang-rt-14-dev chromium openssl"
 
 want="$BUILD_PKGS"
 if [ "${1:-build}" = test ]; then want="$want $TEST_PKGS"; fi
@@ -21,6 +22,14 @@ for p in $want; do
         *) missing="$missing $p" ;;
     esac
 done
+# The console's build (scripts/web-build.sh) needs npm. Many machines carry Node from
+# nodesource, whose nodejs package already contains npm and conflicts with Debian's npm;
+# so install Debian's nodejs and npm only when no npm command exists at all. (Both steps:
+# the test step includes everything the build step needs.)
+if ! command -v npm >/dev/null 2>&1; then
+    missing="$missing nodejs npm"
+fi
+
 [ -z "$missing" ] && exit 0
 
 echo "deps: installing:$missing" >&2

@@ -78,7 +78,7 @@ static const char *const migrations[] = {
 enum stmt_id {
     S_CAM_ADD, S_CAM_UPDATE, S_CAM_REMOVE, S_CAM_GET, S_CAM_FIND, S_CAM_LIST,
     S_STATE_SET, S_STATE_LIST,
-    S_SEG_INSERT, S_SEG_UPDATE, S_SEG_DELETE, S_SEG_BY_PATH, S_SEG_LIST, S_SEG_PAGE, S_SEG_LAST_END,
+    S_SEG_INSERT, S_SEG_UPDATE, S_SEG_DELETE, S_SEG_BY_PATH, S_SEG_GET, S_SEG_LIST, S_SEG_PAGE, S_SEG_LAST_END,
     S_SEG_DELETABLE_AGE, S_SEG_DELETABLE_ROOT, S_SEG_DELETABLE_ANY, S_ROOT_BYTES, S_IS_LOCKED,
     S_LOSS_OPEN, S_LOSS_CLOSE, S_LOSS_CLOSE_ALL, S_LOSS_LIST,
     S_LOCK_ADD, S_LOCK_REMOVE, S_LOCK_LIST,
@@ -115,6 +115,7 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_SEG_UPDATE] = "UPDATE segments SET end_us=?, bytes=?, status=? WHERE id=?",
     [S_SEG_DELETE] = "DELETE FROM segments WHERE id=?",
     [S_SEG_BY_PATH] = "SELECT " SEG_COLS " FROM segments s WHERE s.root=? AND s.path=?",
+    [S_SEG_GET] = "SELECT " SEG_COLS " FROM segments s WHERE s.id=?",
     [S_SEG_LIST] = "SELECT " SEG_COLS " FROM segments s WHERE (?1 = 0 OR s.camera_id = ?1)"
                    " AND (?2 < 0 OR s.stream = ?2) AND (?3 < 0 OR s.status = ?3)"
                    " AND s.end_us >= ?4 AND (?5 = 0 OR s.start_us < ?5) ORDER BY s.start_us, s.id",
@@ -156,7 +157,11 @@ static int db_error(struct sg_catalog *cat, const char *what)
 {
     int code = sqlite3_extended_errcode(cat->db);
 
-    sg_error("catalog", 0, "%s: %s (%d)", what, sqlite3_errmsg(cat->db), code);
+    /* A unique-constraint hit is the caller's input (a taken name), not a catalog fault. */
+    if ((code & 0xff) == SQLITE_CONSTRAINT)
+        sg_debug("catalog", 0, "%s: %s (%d)", what, sqlite3_errmsg(cat->db), code);
+    else
+        sg_error("catalog", 0, "%s: %s (%d)", what, sqlite3_errmsg(cat->db), code);
     switch (code & 0xff) {
     case SQLITE_CONSTRAINT: return SG_E_EXISTS;
     case SQLITE_FULL:       return -ENOSPC;
@@ -612,23 +617,40 @@ static void read_segment(sqlite3_stmt *s, void *p)
     g->status = sqlite3_column_int(s, 11);
 }
 
-int sg_catalog_segment_by_path(struct sg_catalog *cat, const char *root, const char *path,
-                               struct sg_segment *out)
+/* Steps a statement expected to return at most one segment row. */
+static int one_segment(struct sg_catalog *cat, sqlite3_stmt *s, struct sg_segment *out,
+                       const char *what)
 {
-    sqlite3_stmt *s = stmt(cat, S_SEG_BY_PATH);
-    int rc;
+    int rc = sqlite3_step(s);
 
-    if (!s)
-        return SG_E_CATALOG;
-    sqlite3_bind_text(s, 1, root, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 2, path, -1, SQLITE_TRANSIENT);
-    rc = sqlite3_step(s);
     if (rc == SQLITE_ROW)
         read_segment(s, out);
     sqlite3_reset(s);
     if (rc == SQLITE_ROW)
         return 0;
-    return rc == SQLITE_DONE ? SG_E_NOTFOUND : db_error(cat, "segment by path");
+    return rc == SQLITE_DONE ? SG_E_NOTFOUND : db_error(cat, what);
+}
+
+int sg_catalog_segment_by_path(struct sg_catalog *cat, const char *root, const char *path,
+                               struct sg_segment *out)
+{
+    sqlite3_stmt *s = stmt(cat, S_SEG_BY_PATH);
+
+    if (!s)
+        return SG_E_CATALOG;
+    sqlite3_bind_text(s, 1, root, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 2, path, -1, SQLITE_TRANSIENT);
+    return one_segment(cat, s, out, "segment by path");
+}
+
+int sg_catalog_segment_get(struct sg_catalog *cat, int64_t id, struct sg_segment *out)
+{
+    sqlite3_stmt *s = stmt(cat, S_SEG_GET);
+
+    if (!s)
+        return SG_E_CATALOG;
+    sqlite3_bind_int64(s, 1, id);
+    return one_segment(cat, s, out, "segment by id");
 }
 
 int sg_catalog_segment_list(struct sg_catalog *cat, int64_t camera_id, int stream, int status,
@@ -875,4 +897,29 @@ const char *sg_seg_status_name(int status)
 {
     static const char *const names[] = { "recording", "complete", "deleting", "missing" };
     return status >= 0 && status <= 3 ? names[status] : "?";
+}
+
+int sg_transport_parse(const char *s)
+{
+    if (!strcmp(s, "default")) return SG_TRANSPORT_DEFAULT;
+    if (!strcmp(s, "tcp")) return SG_TRANSPORT_TCP;
+    if (!strcmp(s, "udp")) return SG_TRANSPORT_UDP;
+    return -EINVAL;
+}
+
+const char *sg_transport_name(int t)
+{
+    return t == SG_TRANSPORT_TCP ? "tcp" : t == SG_TRANSPORT_UDP ? "udp" : "default";
+}
+
+int sg_camera_name_valid(const char *n)
+{
+    size_t l = strlen(n);
+
+    if (l == 0 || l >= SG_NAME_MAX)
+        return 0;
+    for (const char *c = n; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            return 0;
+    return 1;
 }

@@ -106,6 +106,7 @@ int sg_catalog_segment_update(struct sg_catalog *cat, int64_t id, int64_t end_us
 int sg_catalog_segment_delete(struct sg_catalog *cat, int64_t id);
 int sg_catalog_segment_by_path(struct sg_catalog *cat, const char *root, const char *path,
                                struct sg_segment *out);
+int sg_catalog_segment_get(struct sg_catalog *cat, int64_t id, struct sg_segment *out);
 /* Segments with the given status (-1 = any), for one camera (0 = all), overlapping
  * [from_us, to_us) (to_us 0 = open end), ordered by start. Caller frees; returns the count. */
 int sg_catalog_segment_list(struct sg_catalog *cat, int64_t camera_id, int stream, int status,
@@ -144,5 +145,9 @@ int sg_catalog_lock_list(struct sg_catalog *cat, struct sg_lock **out);
 const char *sg_stream_name(int stream);   /* "main" / "sub" */
 int sg_stream_parse(const char *s);        /* -> enum or SG_E_NOTFOUND */
 const char *sg_seg_status_name(int status);
+int sg_transport_parse(const char *s);     /* "default"|"tcp"|"udp" -> enum, or -EINVAL */
+const char *sg_transport_name(int t);
+/* 1 when n is an acceptable camera name: 1-127 bytes, no control characters. */
+int sg_camera_name_valid(const char *n);
 
 #endif

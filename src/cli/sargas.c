@@ -88,19 +88,6 @@ static int parse_int_arg(const char *s, long min, long max, long *out)
     return 0;
 }
 
-static int parse_transport(const char *s)
-{
-    if (!strcmp(s, "default")) return SG_TRANSPORT_DEFAULT;
-    if (!strcmp(s, "tcp")) return SG_TRANSPORT_TCP;
-    if (!strcmp(s, "udp")) return SG_TRANSPORT_UDP;
-    return -EINVAL;
-}
-
-static const char *transport_name(int t)
-{
-    return t == SG_TRANSPORT_TCP ? "tcp" : t == SG_TRANSPORT_UDP ? "udp" : "default";
-}
-
 static void fmt_time(int64_t us, char *buf, size_t n)
 {
     if (!us)
@@ -175,25 +162,13 @@ static int parse_args(int argc, char **argv, struct args *a)
     return 0;
 }
 
-static int valid_name(const char *n)
-{
-    size_t l = strlen(n);
-
-    if (l == 0 || l >= SG_NAME_MAX)
-        return 0;
-    for (const char *c = n; *c; c++)
-        if ((unsigned char)*c < 0x20 || *c == 0x7f)
-            return 0;
-    return 1;
-}
-
 /* Applies the options shared by add and set to cam. */
 static int apply_camera_args(const struct args *a, struct sg_camera *cam)
 {
     long v;
 
     if (a->rename) {
-        if (!valid_name(a->rename))
+        if (!sg_camera_name_valid(a->rename))
             return die("invalid camera name '%s' (1-127 characters, no control characters)", a->rename);
         snprintf(cam->name, sizeof(cam->name), "%s", a->rename);
     }
@@ -217,7 +192,7 @@ static int apply_camera_args(const struct args *a, struct sg_camera *cam)
         cam->retain_hours = (int)v;
     }
     if (a->transport) {
-        int t = parse_transport(a->transport);
+        int t = sg_transport_parse(a->transport);
         if (t < 0)
             return die("--transport must be default, tcp or udp, got '%s'", a->transport);
         cam->transport = t;
@@ -352,7 +327,7 @@ static int camera_list(struct sg_catalog *cat, const struct args *a)
             json_t *o = json_pack("{s:I,s:s,s:s,s:s,s:i,s:s,s:b,s:b,s:s}", "id", (json_int_t)cams[i].id,
                                   "name", cams[i].name, "main_url", url, "state", state,
                                   "retain_hours", cams[i].retain_hours, "transport",
-                                  transport_name(cams[i].transport), "record_sub", cams[i].record_sub,
+                                  sg_transport_name(cams[i].transport), "record_sub", cams[i].record_sub,
                                   "enabled", cams[i].enabled, "since", m ? since : "");
             if (cams[i].sub_url[0]) {
                 sg_url_redact(cams[i].sub_url, url, sizeof(url));

@@ -30,6 +30,18 @@ struct option {
 static const struct option options[] = {
     { "listen", T_STRING, "127.0.0.1:8080", 1, 127, OFF(listen), 0,
       "HTTP address of the API and console, host:port (IPv6 as [addr]:port)" },
+    { "tls_cert", T_PATH, "", 0, PATH_MAX - 1, OFF(tls_cert), 0,
+      "PEM certificate (chain) for HTTPS; empty = plain HTTP (only sensible on loopback)" },
+    { "tls_key", T_PATH, "", 0, PATH_MAX - 1, OFF(tls_key), 0,
+      "PEM private key matching tls_cert" },
+    { "web_root", T_PATH, "/usr/share/sargas/web", 1, PATH_MAX - 1, OFF(web_root), 0,
+      "directory of the console's static files (built into build/web by make)" },
+    { "http_threads", T_INT, "2", 1, 32, OFF(http_threads), 0,
+      "threads serving HTTP (API, live video, playback); each runs an epoll loop" },
+    { "http_max_connections", T_INT, "1024", 16, 65536, OFF(http_max_connections), 0,
+      "most simultaneous HTTP connections (live viewers included)" },
+    { "live_buffer", T_SIZE, "24M", 1 * MIB, 1 * GIB, OFF(live_buffer), 0,
+      "memory per camera stream for live viewers (always at least the current GOP)" },
     { "storage_root", T_PATH_LIST, "/var/lib/sargas/media", 1, SG_ROOT_MAX - 1, OFF(storage_roots), 0,
       "directory for recordings (at most 255 characters); repeat the line for several disks (up to 8)" },
     { "storage_quota", T_SIZE, "0", 0, INT64_MAX, OFF(storage_quota), 0,
@@ -166,7 +178,7 @@ static int set_option(struct sg_config *cfg, const struct option *o, const char 
         return 0;
     case T_PATH:
     case T_PATH_LIST:
-        if (v[0] != '/')
+        if (v[0] != '/' && !(o->min == 0 && !v[0]))
             return errf(err, errlen, "'%s' must be an absolute path (got '%s')", o->name, v);
         /* fallthrough */
     case T_STRING:
@@ -306,6 +318,8 @@ int sg_config_validate(const struct sg_config *cfg, char *err, size_t errlen)
         return errf(err, errlen, "at least one storage_root is required");
     if (cfg->backoff_min_ms > cfg->backoff_max_ms)
         return errf(err, errlen, "backoff_min_ms must not exceed backoff_max_ms");
+    if (!cfg->tls_cert[0] != !cfg->tls_key[0])
+        return errf(err, errlen, "tls_cert and tls_key must be given together");
     for (int i = 0; i < cfg->n_storage_roots; i++)
         for (int j = 0; j < cfg->n_storage_roots; j++) {
             size_t li = strlen(cfg->storage_roots[i]);

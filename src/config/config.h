@@ -14,7 +14,13 @@
 #define SG_MAX_ROOTS 8
 
 struct sg_config {
-    char listen[128];                /* HTTP listen address (used by the API, issue #3) */
+    char listen[128];                /* HTTP listen address of the API and console */
+    char tls_cert[PATH_MAX];         /* "" = plain HTTP */
+    char tls_key[PATH_MAX];
+    char web_root[PATH_MAX];
+    int http_threads;
+    int http_max_connections;
+    int64_t live_buffer;
     char storage_roots[SG_MAX_ROOTS][SG_ROOT_MAX];
     int n_storage_roots;
     int64_t storage_quota;           /* bytes per root, 0 = no quota */

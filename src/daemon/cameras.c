@@ -7,8 +7,16 @@
 #include "base/err.h"
 #include "base/log.h"
 
-struct running_stream {
+/* What one camera stream feeds: its recorder (when the stream is recorded) and the live hub
+ * (always). Heap-allocated because the ingest worker holds a pointer to it. */
+struct tee {
     struct sg_recorder *rec;
+    struct sg_stream_sink rec_sink;
+    struct sg_live_stream *live;
+};
+
+struct running_stream {
+    struct tee *t;
     struct sg_ingest_stream *is;
 };
 
@@ -22,12 +30,13 @@ struct sg_cameras {
     struct sg_catalog *cat;
     struct sg_ingest *ing;
     struct sg_store *st;
+    struct sg_live *live;
     struct entry *e;
     int n, cap;
 };
 
 struct sg_cameras *sg_cameras_create(const struct sg_config *cfg, struct sg_catalog *cat,
-                                     struct sg_ingest *ing, struct sg_store *st)
+                                     struct sg_ingest *ing, struct sg_store *st, struct sg_live *live)
 {
     struct sg_cameras *cm = calloc(1, sizeof(*cm));
 
@@ -37,13 +46,42 @@ struct sg_cameras *sg_cameras_create(const struct sg_config *cfg, struct sg_cata
     cm->cat = cat;
     cm->ing = ing;
     cm->st = st;
+    cm->live = live;
     return cm;
+}
+
+static void tee_frame(void *opaque, const struct sg_frame *f)
+{
+    struct tee *t = opaque;
+
+    if (t->rec)
+        t->rec_sink.on_frame(t->rec_sink.opaque, f);
+    sg_live_frame(t->live, f);
+}
+
+static void tee_state(void *opaque, int state, int err, const char *msg)
+{
+    struct tee *t = opaque;
+
+    if (t->rec)
+        t->rec_sink.on_state(t->rec_sink.opaque, state, err, msg);
+    sg_live_state(t->live, state, err, msg);
 }
 
 static void stop_stream(struct sg_cameras *cm, struct running_stream *rs)
 {
-    sg_ingest_remove(cm->ing, &rs->is); /* after this the recorder gets no more callbacks */
-    sg_recorder_destroy(&rs->rec);
+    if (!rs->t)
+        return;
+    sg_ingest_remove(cm->ing, &rs->is); /* after this the tee gets no more callbacks */
+    sg_recorder_destroy(&rs->t->rec);
+    sg_live_unpublish(cm->live, &rs->t->live);
+    free(rs->t);
+    rs->t = NULL;
+}
+
+static int records(const struct sg_camera *c, int stream)
+{
+    return stream == SG_STREAM_MAIN || c->record_sub;
 }
 
 static void start_stream(struct sg_cameras *cm, const struct sg_camera *c, int stream,
@@ -51,38 +89,54 @@ static void start_stream(struct sg_cameras *cm, const struct sg_camera *c, int s
 {
     struct sg_ingest_stream_desc d;
     struct sg_stream_sink sink;
+    struct tee *t = calloc(1, sizeof(*t));
     int64_t last_end = 0;
     int r;
 
+    if (!t)
+        abort();
     memset(&d, 0, sizeof(d));
     d.camera_id = c->id;
     d.stream = stream;
     snprintf(d.url, sizeof(d.url), "%s", stream == SG_STREAM_MAIN ? c->main_url : c->sub_url);
     d.transport = c->transport != SG_TRANSPORT_DEFAULT ? c->transport
                   : cm->cfg->rtsp_transport ? SG_TRANSPORT_UDP : SG_TRANSPORT_TCP;
-    sg_catalog_segment_last_end(cm->cat, c->id, stream, &last_end);
-    rs->rec = sg_recorder_create(cm->st, c->id, stream, last_end);
-    sink = sg_recorder_sink(rs->rec);
+    if (records(c, stream)) {
+        sg_catalog_segment_last_end(cm->cat, c->id, stream, &last_end);
+        t->rec = sg_recorder_create(cm->st, c->id, stream, last_end);
+        t->rec_sink = sg_recorder_sink(t->rec);
+    }
+    t->live = sg_live_publish(cm->live, c->id, stream);
+    if (!t->live)
+        abort(); /* published twice: a bookkeeping bug */
+    rs->t = t;
+    sink = (struct sg_stream_sink){ .opaque = t, .on_frame = tee_frame, .on_state = tee_state };
     if ((r = sg_ingest_add(cm->ing, &d, &sink, &rs->is)) < 0) {
         struct sg_stream_state stt = { .camera_id = c->id, .stream = stream, .since_us = sg_utc_us(),
                                        .updated_us = sg_utc_us() };
+        char msg[128];
         snprintf(stt.state, sizeof(stt.state), "offline");
-        snprintf(stt.last_error, sizeof(stt.last_error), "URL refused: %s", sg_strerror(r));
+        snprintf(msg, sizeof(msg), "URL refused: %s", sg_strerror(r));
+        snprintf(stt.last_error, sizeof(stt.last_error), "%s", msg);
         sg_catalog_state_set(cm->cat, &stt);
-        sg_recorder_destroy(&rs->rec);
+        sg_live_state(t->live, SG_ST_OFFLINE, r, msg);
+        /* Stays published (offline, with the reason) until the settings change. */
     }
 }
 
+/* Streams are received when the camera is enabled: the main stream always, the sub stream
+ * when it has a URL (live grids use it even when it is not recorded). */
 static int wants(const struct sg_camera *c, int stream)
 {
     if (!c->enabled)
         return 0;
-    return stream == SG_STREAM_MAIN ? 1 : (c->sub_url[0] && c->record_sub);
+    return stream == SG_STREAM_MAIN ? 1 : !!c->sub_url[0];
 }
 
 static int same_stream(const struct sg_camera *a, const struct sg_camera *b, int stream)
 {
-    if (a->transport != b->transport || wants(a, stream) != wants(b, stream))
+    if (a->transport != b->transport || wants(a, stream) != wants(b, stream) ||
+        records(a, stream) != records(b, stream))
         return 0;
     return !strcmp(stream == SG_STREAM_MAIN ? a->main_url : a->sub_url,
                    stream == SG_STREAM_MAIN ? b->main_url : b->sub_url);
@@ -107,7 +161,7 @@ int sg_cameras_sync(struct sg_cameras *cm, int force)
             if (cams[j].id == e->cam.id)
                 now = &cams[j];
         for (int s = 0; s < 2; s++)
-            if (e->s[s].rec && (!now || !same_stream(&e->cam, now, s))) {
+            if (e->s[s].t && (!now || !same_stream(&e->cam, now, s))) {
                 sg_info("cameras", e->cam.id, "%s stream stopped (%s)", sg_stream_name(s),
                         now ? "settings changed" : "camera removed");
                 stop_stream(cm, &e->s[s]);
@@ -135,8 +189,9 @@ int sg_cameras_sync(struct sg_cameras *cm, int force)
         }
         e->cam = cams[j];
         for (int s = 0; s < 2; s++)
-            if (wants(&cams[j], s) && !e->s[s].rec) {
-                sg_info("cameras", cams[j].id, "recording %s stream of '%s'", sg_stream_name(s),
+            if (wants(&cams[j], s) && !e->s[s].t) {
+                sg_info("cameras", cams[j].id, "%s %s stream of '%s'",
+                        records(&cams[j], s) ? "recording" : "receiving (live only)", sg_stream_name(s),
                         cams[j].name);
                 start_stream(cm, &cams[j], s, &e->s[s]);
             }
@@ -153,8 +208,7 @@ void sg_cameras_destroy(struct sg_cameras **cmp)
         return;
     for (int i = 0; i < cm->n; i++)
         for (int s = 0; s < 2; s++)
-            if (cm->e[i].s[s].rec)
-                stop_stream(cm, &cm->e[i].s[s]);
+            stop_stream(cm, &cm->e[i].s[s]);
     free(cm->e);
     free(cm);
     *cmp = NULL;

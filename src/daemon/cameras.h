@@ -1,4 +1,4 @@
-/* The camera manager: keeps the running recorders in step with the cameras table. It polls
+/* The camera manager: keeps the running streams (recorder + live hub) in step with the cameras table. It polls
  * the catalog's change counter (PRAGMA data_version, so `sargas camera add` in another process
  * is seen within a second) and starts, stops or restarts streams whose settings changed. */
 #ifndef SG_DAEMON_CAMERAS_H
@@ -7,12 +7,13 @@
 #include "catalog/catalog.h"
 #include "config/config.h"
 #include "ingest/ingest.h"
+#include "live/live.h"
 #include "record/record.h"
 
 struct sg_cameras;
 
 struct sg_cameras *sg_cameras_create(const struct sg_config *cfg, struct sg_catalog *cat,
-                                     struct sg_ingest *ing, struct sg_store *st);
+                                     struct sg_ingest *ing, struct sg_store *st, struct sg_live *live);
 /* Applies catalog changes (all of them on the first call). Returns 0 or <0. */
 int sg_cameras_sync(struct sg_cameras *cm, int force);
 /* Stops every stream and frees the manager. */

@@ -13,6 +13,8 @@
 #include "catalog/catalog.h"
 #include "config/config.h"
 #include "daemon/cameras.h"
+#include "http/http.h"
+#include "live/live.h"
 #include "ingest/ingest.h"
 #include "record/record.h"
 #include "retention/retention.h"
@@ -33,7 +35,7 @@ static void on_signal(int sig)
 static void usage(FILE *f)
 {
     fputs("usage: sargasd [--config FILE] [--set KEY=VALUE]... [--check-config]\n"
-          "       sargasd --print-example-config | --version\n"
+          "       sargasd --print-example-config | --print-routes | --version\n"
           "Records every camera in the catalog. Stop with SIGTERM or SIGINT.\n", f);
 }
 
@@ -47,6 +49,7 @@ int main(int argc, char **argv)
         { "check-config", no_argument, NULL, 'k' },
         { "print-example-config", no_argument, NULL, 'p' },
         { "version", no_argument, NULL, 'V' },
+        { "print-routes", no_argument, NULL, 'R' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -60,6 +63,9 @@ int main(int argc, char **argv)
     struct sg_retention *ret = NULL;
     struct sg_ingest *ing = NULL;
     struct sg_cameras *cams = NULL;
+    struct sg_live *live = NULL;
+    struct sg_http *http = NULL;
+    int64_t next_tick;
     struct sigaction sa;
 
     while ((opt = getopt_long(argc, argv, "c:s:h", longopts, NULL)) != -1) {
@@ -74,6 +80,7 @@ int main(int argc, char **argv)
             break;
         case 'k': check_only = 1; break;
         case 'p': sg_config_write_example(stdout); return 0;
+        case 'R': sg_http_print_routes(stdout); return 0;
         case 'V': printf("sargasd %s\n", SARGAS_VERSION); return 0;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
@@ -167,11 +174,28 @@ int main(int argc, char **argv)
             goto out;
         }
     }
-    cams = sg_cameras_create(&cfg, cat, ing, store);
+    {
+        struct sg_live_opts lo = { .max_bytes = (size_t)cfg.live_buffer };
+        if ((r = sg_live_create(&lo, &live)) < 0)
+            goto out;
+    }
+    cams = sg_cameras_create(&cfg, cat, ing, store, live);
     sg_cameras_sync(cams, 1);
+    {
+        struct sg_http_deps hd = { .cfg = &cfg, .live = live, .version = SARGAS_VERSION };
+        if ((r = sg_http_start(&hd, &http)) < 0) {
+            sg_error("sargasd", 0, "cannot start the HTTP server: %s", sg_strerror(r));
+            goto out;
+        }
+    }
     sg_info("sargasd", 0, "ready");
+    next_tick = sg_mono_ns();
     while (!stop_requested) {
-        sg_sleep_until(sg_mono_ns() + 500 * SG_NS_PER_MS);
+        sg_sleep_until(sg_mono_ns() + 250 * SG_NS_PER_MS);
+        if (sg_mono_ns() >= next_tick) {
+            sg_http_tick(http);
+            next_tick = sg_mono_ns() + SG_NS_PER_SEC;
+        }
         if (reload_requested) {
             struct sg_config fresh;
             reload_requested = 0;
@@ -189,7 +213,9 @@ int main(int argc, char **argv)
     sg_info("sargasd", 0, "stopping");
     rc = 0;
 out:
+    sg_http_stop(&http);
     sg_cameras_destroy(&cams);
+    sg_live_destroy(&live);
     sg_ingest_destroy(&ing);
     sg_retention_stop(&ret);
     sg_store_destroy(&store);

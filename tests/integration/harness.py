@@ -84,10 +84,11 @@ class Proc:
         self.argv = argv
         self.log_path = log_path
         self.log = open(log_path, "ab")
+        self.log_start = self.log.tell()  # a restarted process appends: look for `ready` after this
         self.p = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT,
                                   stdin=subprocess.DEVNULL, env=env, start_new_session=True)
         if ready:
-            poll(lambda: ready in self.text() or self.p.poll() is not None, timeout,
+            poll(lambda: ready in self.text()[self.log_start:] or self.p.poll() is not None, timeout,
                  "'%s' from %s" % (ready, os.path.basename(argv[0])))
             check(self.p.poll() is None, "%s exited early:\n%s" % (argv[0], self.text()[-3000:]))
 
@@ -136,6 +137,8 @@ class Env:
             "log_level": "info",
             "backoff_min_ms": 200,
             "backoff_max_ms": 2000,
+            "listen": "127.0.0.1:%d" % free_port(),
+            "web_root": os.path.join(BUILD, "web"),
         }
         self.config.update(config)
         self.write_config()
@@ -208,6 +211,42 @@ class Env:
     def losses(self, camera=None):
         args = ["loss", "--json"] + (["--camera", str(camera)] if camera else [])
         return json.loads(self.cli(*args).stdout)
+
+    @property
+    def http_port(self):
+        return int(str(self.config["listen"]).rsplit(":", 1)[1])
+
+    def http(self, method, path, body=None, headers=None, timeout=30, tls=False):
+        """One HTTP request to the daemon, the path sent exactly as given (no normalising).
+        Returns (status, headers as a lower-case dict, body bytes)."""
+        import http.client
+        import ssl
+        if tls:
+            ctx = ssl.create_default_context()
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            c = http.client.HTTPSConnection("127.0.0.1", self.http_port, timeout=timeout, context=ctx)
+        else:
+            c = http.client.HTTPConnection("127.0.0.1", self.http_port, timeout=timeout)
+        h = dict(headers or {})
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body).encode()
+            h.setdefault("Content-Type", "application/json")
+        try:
+            c.request(method, path, body=body, headers=h)
+            r = c.getresponse()
+            data = r.read()
+            return r.status, {k.lower(): v for k, v in r.getheaders()}, data
+        finally:
+            c.close()
+
+    def api(self, method, path, body=None, expect=200, headers=None):
+        """A JSON API call that must answer `expect`; returns the decoded body (or None)."""
+        st, hd, data = self.http(method, path, body, headers)
+        check(st == expect, "%s %s: expected %d, got %d: %s" % (method, path, expect, st, data[:300]))
+        if data and hd.get("content-type", "").startswith("application/json"):
+            return json.loads(data)
+        return None
 
     def close(self, keep=os.environ.get("SG_KEEP") == "1"):
         for p in self.procs + ([self.daemon] if self.daemon else []):

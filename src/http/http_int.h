@@ -1,0 +1,150 @@
+/* Internals of the HTTP module shared by its files. */
+#ifndef SG_HTTP_HTTP_INT_H
+#define SG_HTTP_HTTP_INT_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+#include "base/thread.h"
+#include "catalog/catalog.h"
+#include "http/http.h"
+#include "playback/playback.h"
+
+#define SG_HTTP_MAX_BODY (64 * 1024) /* JSON request bodies */
+
+enum sg_method { M_GET = 1, M_POST = 2, M_PATCH = 4, M_DELETE = 8, M_PUT = 16, M_HEAD = 32 };
+
+/* What a route gives access to; the authorisation hook decides per principal and camera. */
+enum sg_access {
+    A_PUBLIC = 1,       /* no session needed (health, the console's static files, the API doc) */
+    A_CAMERA_LIST,      /* list cameras (filtered per principal) */
+    A_CAMERA_READ,      /* a camera's settings and state */
+    A_CAMERA_ADMIN,     /* create, change, delete cameras */
+    A_LIVE,             /* live video and snapshots of {id} */
+    A_PLAYBACK,         /* recordings, playback and segments of {id} */
+    A_EXPORT,           /* downloads of {id} */
+};
+
+struct sg_req;
+typedef int (*sg_handler)(struct sg_req *r);
+
+#define R_BODY  1 /* takes a JSON body */
+#define R_DEFER 2 /* runs on a job thread (slow: decoding, remuxing) */
+
+struct sg_route {
+    int method;
+    const char *pattern;  /* "/api/v1/cameras/{id}/live/{stream}.mp4" */
+    int access;
+    int flags;
+    sg_handler fn;
+};
+
+struct sg_http {
+    struct MHD_Daemon *mhd;
+    const struct sg_config *cfg;
+    struct sg_live *live;
+    const char *version;
+    int64_t started_mono_ns;
+    atomic_int stopping;
+    char web_root[4096];  /* realpath */
+
+    /* catalog connections, one per thread that may use one at a time */
+    pthread_mutex_t pool_mu;
+    pthread_cond_t pool_cv;
+    struct sg_catalog **pool;
+    int pool_n, pool_free;
+    struct sg_catalog **pool_stack;
+
+    struct sg_frag_cache *frags;
+
+    /* job threads for R_DEFER routes */
+    pthread_mutex_t job_mu;
+    pthread_cond_t job_cv;
+    struct sg_req *job_head, *job_tail;
+    int job_stop;
+    struct sg_thread *job_threads;
+    int n_job_threads;
+    atomic_int live_viewers;
+    char tls_cert_pem[65536], tls_key_pem[65536];
+};
+
+struct sg_req {
+    struct sg_http *srv;
+    struct MHD_Connection *conn;
+    int method;
+    const char *url;
+    const struct sg_route *route;
+    int64_t id;              /* {id} */
+    int64_t segment;         /* {segment} */
+    int stream;              /* {stream} */
+    struct sg_buf body;
+    int body_too_big;
+    json_t *json;            /* parsed body (R_BODY) */
+    struct sg_catalog *cat;  /* borrowed from the pool while the handler runs */
+    int deferred;            /* queued on a job thread / done */
+    struct MHD_Response *pending;
+    unsigned pending_status;
+    struct sg_req *job_next;
+};
+
+/* Responses. Each returns the MHD result of queueing (MHD_YES/MHD_NO). */
+int sg_reply(struct sg_req *r, unsigned status, struct MHD_Response *resp);
+int sg_reply_json(struct sg_req *r, unsigned status, json_t *body /* consumed */);
+int sg_reply_error(struct sg_req *r, unsigned status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Maps one of our negative codes to a status and error code. */
+int sg_reply_errno(struct sg_req *r, int err, const char *what);
+int sg_reply_buf(struct sg_req *r, unsigned status, const char *ctype, struct sg_buf *b /* taken */);
+
+/* Query parameters. */
+const char *sg_query(struct sg_req *r, const char *name);
+/* Parses an RFC 3339 query parameter; missing -> def. Returns 0 or replies 400 and returns
+ * -1 (the handler then returns *mhd_ret). */
+int sg_query_time(struct sg_req *r, const char *name, int64_t def, int64_t *out);
+int sg_query_int(struct sg_req *r, const char *name, int64_t def, int64_t lo, int64_t hi,
+                 int64_t *out);
+
+/* Time as RFC 3339 JSON string (null for 0). */
+json_t *sg_json_time(int64_t utc_us);
+
+/* Acquires / returns a catalog connection. */
+struct sg_catalog *sg_http_catalog(struct sg_http *h);
+void sg_http_catalog_put(struct sg_http *h, struct sg_catalog *c);
+
+/* Opens a recorded segment file for reading, resolved under its storage root (symlinks and
+ * '..' cannot leave it). Fills abs (PATH_MAX). Returns an fd or a negative code. */
+int sg_http_open_segment(struct sg_http *h, const struct sg_segment *seg, char *abs, size_t n);
+
+/* router.c */
+extern const struct sg_route sg_routes[];
+extern const int sg_n_routes;
+/* Finds the route for method + path and fills r->id/segment/stream. Returns the route, or
+ * NULL with *status 404 (no such path) or 405 (path exists, method does not). */
+const struct sg_route *sg_route_match(struct sg_req *r, const char *path, unsigned *status);
+
+/* authz.c: the one authorisation hook. Returns 0 (allowed) or an HTTP status to answer. */
+unsigned sg_http_authorize(struct sg_req *r);
+
+/* handlers */
+int sg_api_health(struct sg_req *r);
+int sg_api_openapi(struct sg_req *r);
+int sg_api_cameras_list(struct sg_req *r);
+int sg_api_camera_get(struct sg_req *r);
+int sg_api_camera_create(struct sg_req *r);
+int sg_api_camera_update(struct sg_req *r);
+int sg_api_camera_delete(struct sg_req *r);
+int sg_api_camera_state(struct sg_req *r);
+int sg_api_recordings(struct sg_req *r);
+int sg_api_loss(struct sg_req *r);
+int sg_media_live(struct sg_req *r);
+int sg_media_snapshot(struct sg_req *r);
+int sg_media_playlist(struct sg_req *r);
+int sg_media_segment(struct sg_req *r);
+int sg_media_download(struct sg_req *r);
+int sg_static_file(struct sg_req *r, const char *path);
+
+#endif

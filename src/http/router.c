@@ -1,0 +1,139 @@
+/* The route table: every URL the server answers, with the access it grants. Adding a route
+ * here is the only way to add one, so the OpenAPI test and the access-control test can both
+ * enumerate it (sargasd --print-routes). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http/http_int.h"
+
+const struct sg_route sg_routes[] = {
+    { M_GET, "/api/v1/health", A_PUBLIC, 0, sg_api_health },
+    { M_GET, "/api/v1/openapi.json", A_PUBLIC, 0, sg_api_openapi },
+    { M_GET, "/api/v1/cameras", A_CAMERA_LIST, 0, sg_api_cameras_list },
+    { M_POST, "/api/v1/cameras", A_CAMERA_ADMIN, R_BODY, sg_api_camera_create },
+    { M_GET, "/api/v1/cameras/{id}", A_CAMERA_READ, 0, sg_api_camera_get },
+    { M_PATCH, "/api/v1/cameras/{id}", A_CAMERA_ADMIN, R_BODY, sg_api_camera_update },
+    { M_DELETE, "/api/v1/cameras/{id}", A_CAMERA_ADMIN, 0, sg_api_camera_delete },
+    { M_GET, "/api/v1/cameras/{id}/state", A_CAMERA_READ, 0, sg_api_camera_state },
+    { M_GET, "/api/v1/cameras/{id}/recordings", A_PLAYBACK, 0, sg_api_recordings },
+    { M_GET, "/api/v1/cameras/{id}/loss", A_PLAYBACK, 0, sg_api_loss },
+    { M_GET, "/api/v1/cameras/{id}/live/{stream}.mp4", A_LIVE, 0, sg_media_live },
+    { M_GET, "/api/v1/cameras/{id}/snapshot.jpg", A_LIVE, R_DEFER, sg_media_snapshot },
+    { M_GET, "/api/v1/cameras/{id}/playback/{stream}.m3u8", A_PLAYBACK, 0, sg_media_playlist },
+    { M_GET, "/api/v1/cameras/{id}/segments/{segment}.mp4", A_PLAYBACK, 0, sg_media_segment },
+    { M_GET, "/api/v1/cameras/{id}/download.mp4", A_EXPORT, R_DEFER, sg_media_download },
+};
+const int sg_n_routes = (int)(sizeof(sg_routes) / sizeof(sg_routes[0]));
+
+/* A positive decimal id of at most 18 digits, nothing else. */
+static int parse_id(const char *s, size_t n, int64_t *out)
+{
+    int64_t v = 0;
+
+    if (!n || n > 18 || s[0] == '0')
+        return -EINVAL;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -EINVAL;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+/* Matches one path segment against a pattern segment ("{id}", "{stream}.mp4", "cameras").
+ * Returns 1 on match (filling r), 0 on mismatch. */
+static int match_seg(struct sg_req *r, const char *pat, size_t plen, const char *s, size_t slen)
+{
+    const char *close;
+    size_t suffix;
+
+    if (pat[0] != '{')
+        return plen == slen && !memcmp(pat, s, slen);
+    close = memchr(pat, '}', plen);
+    if (!close)
+        return 0;
+    suffix = plen - (size_t)(close + 1 - pat);
+    if (slen <= suffix || memcmp(s + slen - suffix, close + 1, suffix))
+        return 0;
+    slen -= suffix;
+    if (!strncmp(pat, "{id}", 4))
+        return parse_id(s, slen, &r->id) == 0;
+    if (!strncmp(pat, "{segment}", 9))
+        return parse_id(s, slen, &r->segment) == 0;
+    if (!strncmp(pat, "{stream}", 8)) {
+        if (slen == 4 && !memcmp(s, "main", 4))
+            r->stream = SG_STREAM_MAIN;
+        else if (slen == 3 && !memcmp(s, "sub", 3))
+            r->stream = SG_STREAM_SUB;
+        else
+            return 0;
+        return 1;
+    }
+    return 0;
+}
+
+static int match_path(struct sg_req *r, const char *pattern, const char *path)
+{
+    const char *p = pattern, *s = path;
+
+    while (*p && *s) {
+        const char *pe = strchr(p + 1, '/'), *se = strchr(s + 1, '/');
+        size_t pl = pe ? (size_t)(pe - p) : strlen(p), sl = se ? (size_t)(se - s) : strlen(s);
+        if (*p != '/' || *s != '/' || !match_seg(r, p + 1, pl - 1, s + 1, sl - 1))
+            return 0;
+        p += pl;
+        s += sl;
+    }
+    return !*p && !*s;
+}
+
+const struct sg_route *sg_route_match(struct sg_req *r, const char *path, unsigned *status)
+{
+    int path_found = 0;
+
+    for (int i = 0; i < sg_n_routes; i++) {
+        if (!match_path(r, sg_routes[i].pattern, path))
+            continue;
+        path_found = 1;
+        if (sg_routes[i].method == r->method ||
+            (r->method == M_HEAD && sg_routes[i].method == M_GET))
+            return &sg_routes[i];
+    }
+    *status = path_found ? MHD_HTTP_METHOD_NOT_ALLOWED : MHD_HTTP_NOT_FOUND;
+    return NULL;
+}
+
+static const char *access_name(int a)
+{
+    switch (a) {
+    case A_PUBLIC: return "public";
+    case A_CAMERA_LIST: return "camera.list";
+    case A_CAMERA_READ: return "camera.read";
+    case A_CAMERA_ADMIN: return "camera.admin";
+    case A_LIVE: return "live";
+    case A_PLAYBACK: return "playback";
+    case A_EXPORT: return "export";
+    }
+    return "?";
+}
+
+static const char *method_name(int m)
+{
+    switch (m) {
+    case M_GET: return "GET";
+    case M_POST: return "POST";
+    case M_PATCH: return "PATCH";
+    case M_DELETE: return "DELETE";
+    case M_PUT: return "PUT";
+    }
+    return "?";
+}
+
+void sg_http_print_routes(FILE *f)
+{
+    for (int i = 0; i < sg_n_routes; i++)
+        fprintf(f, "%s %s %s\n", method_name(sg_routes[i].method), sg_routes[i].pattern,
+                access_name(sg_routes[i].access));
+}

@@ -1,0 +1,507 @@
+#!/usr/bin/env python3
+"""The HTTP API against a running sargasd with real fake cameras: every route with good and
+bad input, the OpenAPI document checked against the router (both ways) and against the
+responses, live fMP4, HLS playback, byte ranges, download, snapshot, path traversal and odd
+input on every media route, TLS."""
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import (BUILD, Env, check, ffprobe_frames, mp4inspect, poll, run, utc_us)  # noqa: E402
+
+
+def rfc(us):
+    t = time.gmtime(us / 1e6)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", t) + ".%03dZ" % (int(us / 1000) % 1000)
+
+
+# ---- a minimal OpenAPI 3 schema checker: $ref, type, nullable, required, enum, items, properties ----
+
+class Doc:
+    def __init__(self, doc):
+        self.doc = doc
+
+    def resolve(self, s):
+        while "$ref" in s:
+            node = self.doc
+            for part in s["$ref"].lstrip("#/").split("/"):
+                node = node[part]
+            s = node
+        return s
+
+    def validate(self, value, schema, where):
+        s = self.resolve(schema)
+        if value is None:
+            check(s.get("nullable", False), "%s: null where the document does not allow it" % where)
+            return
+        t = s.get("type")
+        types = {"object": dict, "array": list, "string": str, "boolean": bool}
+        if t == "integer":
+            check(isinstance(value, int) and not isinstance(value, bool), "%s: %r is not an integer" % (where, value))
+        elif t == "number":
+            check(isinstance(value, (int, float)), "%s: %r is not a number" % (where, value))
+        elif t in types:
+            check(isinstance(value, types[t]), "%s: %r is not a(n) %s" % (where, value, t))
+        if "enum" in s:
+            check(value in s["enum"], "%s: %r not in %s" % (where, value, s["enum"]))
+        if t == "string" and s.get("format") == "date-time":
+            check(re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$", value), "%s: %r is not RFC 3339 UTC" % (where, value))
+        if t == "object":
+            for k in s.get("required", []):
+                check(k in value, "%s: required field '%s' missing" % (where, k))
+            props = s.get("properties", {})
+            for k, v in value.items():
+                if k in props:
+                    self.validate(v, props[k], where + "." + k)
+        if t == "array":
+            for i, v in enumerate(value):
+                self.validate(v, s.get("items", {}), "%s[%d]" % (where, i))
+
+    def response_schema(self, pattern, method, status):
+        op = self.doc["paths"][pattern][method.lower()]
+        resp = op["responses"].get(str(status))
+        check(resp is not None, "%s %s: status %d is not documented" % (method, pattern, status))
+        return resp
+
+
+def routes():
+    out = subprocess.run([os.path.join(BUILD, "sargasd"), "--print-routes"], capture_output=True, text=True,
+                         check=True).stdout
+    return [tuple(line.split()[:2]) for line in out.splitlines() if line.strip()]
+
+
+class Checked:
+    """Calls the API and checks each answer against the document."""
+
+    def __init__(self, env, doc):
+        self.env = env
+        self.doc = doc
+        self.seen = set()
+
+    def call(self, method, pattern, path, body=None, expect=200, headers=None):
+        st, hd, data = self.env.http(method, path, body, headers)
+        check(st == expect, "%s %s: expected %d, got %d: %s" % (method, path, expect, st, data[:300]))
+        resp = self.doc.response_schema(pattern, method, st)
+        self.seen.add((method, pattern))
+        content = resp.get("content", {})
+        ctype = hd.get("content-type", "")
+        if data and content:
+            check(any(ctype.startswith(k) for k in content),
+                  "%s %s: content type %s not documented (%s)" % (method, path, ctype, list(content)))
+        if ctype.startswith("application/json") and data:
+            value = json.loads(data)
+            if "application/json" in content:
+                self.doc.validate(value, content["application/json"]["schema"], "%s %s" % (method, path))
+            if st >= 400:
+                check(isinstance(value.get("error", {}).get("code"), str) and value["error"].get("message"),
+                      "%s %s: error without code/message: %s" % (method, path, value))
+            return value
+        return data
+
+
+def test_openapi_matches_router(env, c):
+    doc = c.doc.doc
+    check(doc.get("openapi", "").startswith("3."), "not an OpenAPI 3 document")
+    have = set(routes())
+    documented = set()
+    for path, item in doc["paths"].items():
+        for m in ("get", "post", "patch", "put", "delete"):
+            if m in item:
+                documented.add((m.upper(), path))
+                check("200" in item[m]["responses"] or "201" in item[m]["responses"] or "204" in item[m]["responses"],
+                      "%s %s documents no success response" % (m, path))
+    check(have == documented, "router and OpenAPI differ: only in router %s, only in document %s"
+          % (sorted(have - documented), sorted(documented - have)))
+    # the document served is the one in docs/
+    with open(os.path.join(os.environ.get("SG_SOURCE", "."), "docs", "openapi.json")) as f:
+        check(json.load(f) == doc, "served OpenAPI document differs from docs/openapi.json")
+
+
+def test_cameras(env, c, port):
+    cams = c.call("GET", "/api/v1/cameras", "/api/v1/cameras")["cameras"]
+    check([x["name"] for x in cams] == ["cam1", "cam2"], "camera list: %s" % [x["name"] for x in cams])
+    check(all("secret" not in json.dumps(x) for x in cams), "credentials leaked in the camera list")
+    check(cams[1]["main_url"].startswith("rtsp://***@"), "credentials not redacted: %s" % cams[1]["main_url"])
+    P = "/api/v1/cameras"
+    new = c.call("POST", P, P, {"name": "cam3", "main_url": "rtsp://127.0.0.1:%d/cam3/main" % port,
+                                "retain_hours": 5, "transport": "tcp", "enabled": False}, expect=201)
+    check(new["name"] == "cam3" and new["retain_hours"] == 5 and new["enabled"] is False, "create: %s" % new)
+    check(new["streams"]["main"]["state"] == "disabled" and new["sub_url"] is None, "create state: %s" % new)
+    cid = new["id"]
+    one = "/api/v1/cameras/{id}"
+    got = c.call("GET", one, "/api/v1/cameras/%d" % cid)
+    check(got["id"] == cid and got["transport"] == "tcp", "get: %s" % got)
+    upd = c.call("PATCH", one, "/api/v1/cameras/%d" % cid, {"name": "cam3-renamed", "retain_hours": 7,
+                                                          "sub_url": "rtsp://127.0.0.1:%d/cam3/sub" % port})
+    check(upd["name"] == "cam3-renamed" and upd["retain_hours"] == 7 and upd["sub_url"], "update: %s" % upd)
+    upd = c.call("PATCH", one, "/api/v1/cameras/%d" % cid, {"sub_url": None})
+    check(upd["sub_url"] is None, "sub_url null must remove the sub stream: %s" % upd)
+    # bad input: each refused with a clear error, nothing changed
+    bad = [
+        ({"name": "x"}, 400, "bad_request"),                                  # main_url missing
+        ({"name": "cam1", "main_url": "rtsp://h/x"}, 409, "conflict"),         # duplicate name
+        ({"name": "y", "main_url": "http://h/x"}, 400, "bad_url"),
+        ({"name": "y", "main_url": "file:///etc/passwd"}, 400, "bad_url"),     # test mode is off
+        ({"name": "y", "main_url": "rtsp://h/x", "nope": 1}, 400, "bad_request"),
+        ({"name": "", "main_url": "rtsp://h/x"}, 400, "bad_request"),
+        ({"name": "a\x01b", "main_url": "rtsp://h/x"}, 400, "bad_request"),
+        ({"name": "y", "main_url": "rtsp://h/x", "retain_hours": 0}, 400, "bad_request"),
+        ({"name": "y", "main_url": "rtsp://h/x", "retain_hours": "5"}, 400, "bad_request"),
+        ({"name": "y", "main_url": "rtsp://h/x", "transport": "carrier-pigeon"}, 400, "bad_request"),
+        ({"name": "y", "main_url": "rtsp://h/x", "enabled": "yes"}, 400, "bad_request"),
+        ({"name": "y'; DROP TABLE cameras; --", "main_url": 5}, 400, "bad_url"),
+        ([1, 2], 400, "bad_json"),
+    ]
+    for body, st, code in bad:
+        e = c.call("POST", P, P, body, expect=st)
+        check(e["error"]["code"] == code, "POST %r: code %s, wanted %s" % (body, e["error"]["code"], code))
+    for raw, st, code in [(b"{", 400, "bad_json"), (b'{"name":"a","name":"b"}', 400, "bad_json"),
+                          (b"\xff\xfe{}", 400, "bad_json"), (b"", 400, "bad_json")]:
+        e = c.call("POST", P, P, raw, expect=st, headers={"Content-Type": "application/json"})
+        check(e["error"]["code"] == code, "raw body %r: %s" % (raw, e))
+    e = c.call("POST", P, P, b'{"name":"z","main_url":"rtsp://h/x"}', expect=415, headers={"Content-Type": "text/plain"})
+    big = json.dumps({"name": "big", "main_url": "rtsp://h/" + "a" * 70000}).encode()
+    e = c.call("POST", P, P, big, expect=413, headers={"Content-Type": "application/json"})
+    names = [x["name"] for x in c.call("GET", P, P)["cameras"]]
+    check(names == ["cam1", "cam2", "cam3-renamed"], "bad input changed the camera list: %s" % names)
+    c.call("PATCH", one, "/api/v1/cameras/%d" % cid, {"name": "cam1"}, expect=409)
+    c.call("PATCH", one, "/api/v1/cameras/%d" % cid, {"main_url": "exec:rm -rf /"}, expect=400)
+    c.call("PATCH", one, "/api/v1/cameras/999999", {"name": "q"}, expect=404)
+    check(c.call("GET", one, "/api/v1/cameras/%d" % cid)["name"] == "cam3-renamed", "failed PATCH changed the camera")
+    c.call("DELETE", one, "/api/v1/cameras/%d" % cid, expect=204)
+    c.call("GET", one, "/api/v1/cameras/%d" % cid, expect=404)
+    c.call("DELETE", one, "/api/v1/cameras/%d" % cid, expect=404)
+    # ids that are not ids: all 404, never 500
+    for bad_id in ["0", "-1", "01", "abc", "1e3", "99999999999999999999", "%00", "1%20", "1;DROP"]:
+        st, _, data = env.http("GET", "/api/v1/cameras/%s" % bad_id)
+        check(st == 404 and b"not_found" in data, "GET camera id %r: %d %s" % (bad_id, st, data[:100]))
+    st, _, _ = env.http("PUT", "/api/v1/cameras")
+    check(st == 405, "PUT /api/v1/cameras: %d" % st)
+    st, _, _ = env.http("BREW", "/api/v1/cameras")
+    check(st in (400, 405, 501), "unknown method: %d" % st)
+    st, _, _ = env.http("GET", "/api/v1/nope")
+    check(st == 404, "unknown route: %d" % st)
+    st, _, data = env.http("GET", "/api/v1/cameras/1", body=b"x")
+    check(st == 400, "GET with a body must be refused: %d" % st)
+
+
+def test_state_and_health(env, c):
+    def online():
+        s = c.call("GET", "/api/v1/cameras/{id}/state", "/api/v1/cameras/1/state")
+        return s["main"]["state"] == "online" and s["main"]["live"] and s["sub"] and s["sub"]["live"] and s
+    s = poll(online, 30, "camera 1 online with live video")
+    check(s["main"]["codec"] == "h264" and s["main"]["width"] == 1920 and s["sub"]["width"] == 640, "state: %s" % s)
+    h = c.call("GET", "/api/v1/health", "/api/v1/health")
+    check(h["status"] == "ok" and h["cameras"]["total"] == 2, "health: %s" % h)
+    poll(lambda: c.call("GET", "/api/v1/health", "/api/v1/health")["cameras"]["online"] == 2, 30, "2 online")
+
+
+def read_live(env, path, seconds, out):
+    """Reads a live response for `seconds`; stores status, headers and bytes in out."""
+    import http.client
+    conn = http.client.HTTPConnection("127.0.0.1", env.http_port, timeout=10)
+    conn.request("GET", path)
+    r = conn.getresponse()
+    out["status"], out["headers"] = r.status, {k.lower(): v for k, v in r.getheaders()}
+    out["t0"] = time.time()
+    data = b""
+    end = time.monotonic() + seconds
+    while r.status == 200 and time.monotonic() < end:
+        chunk = r.read1(65536)
+        if not chunk:
+            break
+        data += chunk
+    out["data"] = data
+    conn.close()
+
+
+def complete_boxes(data):
+    off = 0
+    while off + 8 <= len(data):
+        size = int.from_bytes(data[off:off + 4], "big")
+        if size < 8 or off + size > len(data):
+            break
+        off += size
+    return data[:off]
+
+
+def sessions_started(fake, path):
+    return fake.text().count("%s: streaming from frame" % path)
+
+
+def test_live(env, c, fake):
+    before = sessions_started(fake, "cam1/sub")
+    outs = [{} for _ in range(3)]
+    ts = [threading.Thread(target=read_live, args=(env, "/api/v1/cameras/1/live/sub.mp4", 3, o)) for o in outs]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    c.seen.add(("GET", "/api/v1/cameras/{id}/live/{stream}.mp4"))
+    for o in outs:
+        check(o["status"] == 200, "live status %s" % o.get("status"))
+        check(o["headers"]["content-type"] == "video/mp4", "live content type")
+        check(re.match(r"^avc1\.[0-9a-f]{6}$", o["headers"].get("x-codecs", "")), "X-Codecs: %s" % o["headers"])
+        data = complete_boxes(o["data"])
+        with tempfile.NamedTemporaryFile(suffix=".mp4") as f:
+            f.write(data)
+            f.flush()
+            info = mp4inspect.inspect(f.name)
+        s = info["samples"]
+        check(len(s) >= 40, "only %d live frames in 3 s" % len(s))
+        check(s[0]["keyframe"], "live must start with a keyframe")
+        counters = [x["counter"] for x in s]
+        check(all(b == a + 1 for a, b in zip(counters, counters[1:])), "live frames not consecutive")
+        # frames keep coming in real time after the GOP from memory: the newest is recent
+        newest_sent = counters[-1] * 40000
+        check(abs(o["t0"] * 1e6 + 3e6 - newest_sent) < 1.5e6,
+              "live stream lags: newest frame sent %.2f s before the end" % ((o["t0"] * 1e6 + 3e6 - newest_sent) / 1e6))
+        check(info["width"] == 640, "sub stream size %s" % info["width"])
+    check(sessions_started(fake, "cam1/sub") == before, "viewers opened extra camera connections")
+    st, _, data = env.http("GET", "/api/v1/cameras/999/live/main.mp4")
+    check(st == 404, "live of a missing camera: %d" % st)
+    for bad in ["/api/v1/cameras/1/live/third.mp4", "/api/v1/cameras/1/live/main.ts", "/api/v1/cameras/1/live/main",
+                "/api/v1/cameras/1/live/..%2fmain.mp4", "/api/v1/cameras/1/live/%2e%2e/main.mp4"]:
+        st, _, _ = env.http("GET", bad)
+        check(st == 404, "%s: %d" % (bad, st))
+
+
+def test_snapshot(env, c):
+    P = "/api/v1/cameras/{id}/snapshot.jpg"
+    for q, w in [("", 640), ("?stream=main", 1920), ("?width=320", 320), ("?stream=main&width=480&quality=50", 480)]:
+        data = c.call("GET", P, "/api/v1/cameras/1/snapshot.jpg" + q)
+        check(data[:2] == b"\xff\xd8" and data[-2:] == b"\xff\xd9", "not a JPEG (%s)" % q)
+        with tempfile.NamedTemporaryFile(suffix=".jpg") as f:
+            f.write(data)
+            f.flush()
+            n, width, height, codec = ffprobe_frames(f.name)
+        check(codec == "mjpeg" and width == w and height == w * 9 // 16, "snapshot %s: %dx%d" % (q, width, height))
+    for q in ["?stream=third", "?width=-5", "?width=abc", "?quality=0", "?quality=101", "?width=99999"]:
+        c.call("GET", P, "/api/v1/cameras/1/snapshot.jpg" + q, expect=400)
+    c.call("GET", P, "/api/v1/cameras/999/snapshot.jpg", expect=404)
+
+
+def parse_playlist(text):
+    lines = text.strip().splitlines()
+    check(lines[0] == "#EXTM3U", "playlist header")
+    frags, maps, pdt, disc = [], [], [], 0
+    cur = {}
+    for ln in lines[1:]:
+        if ln.startswith("#EXT-X-MAP:"):
+            m = re.match(r'#EXT-X-MAP:URI="([^"]+)",BYTERANGE="(\d+)@(\d+)"', ln)
+            check(m, "bad EXT-X-MAP: %s" % ln)
+            maps.append((m.group(1), int(m.group(2)), int(m.group(3))))
+        elif ln.startswith("#EXT-X-PROGRAM-DATE-TIME:"):
+            cur["pdt"] = ln.split(":", 1)[1]
+        elif ln.startswith("#EXT-X-DISCONTINUITY"):
+            disc += 1
+            cur["disc"] = True
+        elif ln.startswith("#EXTINF:"):
+            cur["dur"] = float(ln[8:].rstrip(","))
+        elif ln.startswith("#EXT-X-BYTERANGE:"):
+            n, o = ln.split(":")[1].split("@")
+            cur["range"] = (int(n), int(o))
+        elif not ln.startswith("#"):
+            cur["uri"] = ln
+            cur["map"] = maps[-1]
+            frags.append(cur)
+            if "pdt" in cur:
+                pdt.append(cur)
+            cur = {}
+    return frags, maps, disc, lines
+
+
+def fetch_range(env, uri, n, o):
+    st, hd, data = env.http("GET", uri, headers={"Range": "bytes=%d-%d" % (o, o + n - 1)})
+    check(st == 206 and len(data) == n, "range %d@%d of %s: %d, %d bytes" % (n, o, uri, st, len(data)))
+    check(hd["content-range"].startswith("bytes %d-%d/" % (o, o + n - 1)), "Content-Range %s" % hd["content-range"])
+    return data
+
+
+def test_recordings_and_playback(env, c):
+    # wait for one complete segment (segment_seconds = 10)
+    poll(lambda: any(s["status"] == "complete" and s["camera_id"] == 1 for s in env.segments(1)), 40, "a complete segment")
+    now = time.time() * 1e6
+    R = "/api/v1/cameras/{id}/recordings"
+    rec = c.call("GET", R, "/api/v1/cameras/1/recordings?from=%s&to=%s" % (rfc(now - 600e6), rfc(now)))
+    check(len(rec["spans"]) == 1, "one continuous span expected: %s" % rec)
+    span = rec["spans"][0]
+    check(utc_us(span["end"]) >= utc_us(span["start"]) + 9.5e6, "span too short: %s" % span)
+    check(rec["gaps"] and rec["gaps"][0]["start"] == rfc(now - 600e6) and rec["gaps"][0]["end"] == span["start"],
+          "the time before recording began must be a gap: %s" % rec["gaps"])
+    c.call("GET", R, "/api/v1/cameras/1/recordings?stream=sub")  # sub is not recorded: empty but fine
+    for q in ["from=yesterday", "from=2026-13-01T00:00:00Z", "to=%s&from=%s" % (rfc(now - 5e6), rfc(now)),
+              "from=%s&to=%s" % (rfc(now - 40 * 86400e6), rfc(now)), "stream=third", "from=1'%20OR%201=1"]:
+        c.call("GET", R, "/api/v1/cameras/1/recordings?" + q, expect=400)
+    c.call("GET", R, "/api/v1/cameras/77/recordings", expect=404)
+    L = "/api/v1/cameras/{id}/loss"
+    c.call("GET", L, "/api/v1/cameras/1/loss")
+    c.call("GET", L, "/api/v1/cameras/1/loss?from=x", expect=400)
+
+    # HLS: a moment inside the first complete segment
+    segs = [s for s in env.segments(1) if s["status"] == "complete" and s["stream"] == "main"]
+    seg = segs[0]
+    t = utc_us(seg["start"]) + 4.5e6
+    H = "/api/v1/cameras/{id}/playback/{stream}.m3u8"
+    text = c.call("GET", H, "/api/v1/cameras/1/playback/main.m3u8?from=%s&to=%s" % (rfc(t), seg["end"])).decode()
+    frags, maps, disc, lines = parse_playlist(text)
+    check("#EXT-X-ENDLIST" in lines and "#EXT-X-PLAYLIST-TYPE:VOD" in lines, "past range must be a VOD playlist")
+    check(frags and "pdt" in frags[0], "first fragment without PROGRAM-DATE-TIME")
+    first_pdt = utc_us(frags[0]["pdt"])
+    check(first_pdt <= t < first_pdt + frags[0]["dur"] * 1e6 + 1e5,
+          "first fragment [%s, +%.2f s) does not contain %s" % (frags[0]["pdt"], frags[0]["dur"], rfc(t)))
+    # init + first fragment decode, and start with the fakecam frame of that moment's GOP
+    uri, n, o = frags[0]["map"]
+    data = fetch_range(env, uri, n, o) + fetch_range(env, frags[0]["uri"], *frags[0]["range"])
+    with tempfile.NamedTemporaryFile(suffix=".mp4") as f:
+        f.write(data)
+        f.flush()
+        info = mp4inspect.inspect(f.name)
+        nframes, w, h, codec = ffprobe_frames(f.name)
+    check(nframes == len(info["samples"]) == 50 and w == 1920, "fragment: %d frames %dx%d" % (nframes, w, h))
+    first_counter = info["samples"][0]["counter"]
+    check(abs(first_counter * 40000 - first_pdt) < 1.0e6,
+          "first frame counter %d (sent %s) far from PDT %s" % (first_counter, rfc(first_counter * 40000), frags[0]["pdt"]))
+    check(first_counter * 40000 <= t + 0.5e6 and t - first_counter * 40000 < 2.5e6, "seek target not in the first GOP")
+    # open end: EVENT playlist without ENDLIST
+    text = c.call("GET", H, "/api/v1/cameras/1/playback/main.m3u8?from=%s" % rfc(now - 20e6)).decode()
+    check("#EXT-X-ENDLIST" not in text and "#EXT-X-PLAYLIST-TYPE:EVENT" in text,
+          "live-edge playlist must be EVENT: %s\n%s" % (text[:400], env.segments(1)[-2:]))
+    # a range with nothing recorded is an empty, valid VOD playlist
+    text = c.call("GET", H, "/api/v1/cameras/1/playback/main.m3u8?from=2020-01-01T00:00:00Z&to=2020-01-01T01:00:00Z").decode()
+    check("#EXTINF" not in text and "#EXT-X-ENDLIST" in text, "empty playlist: %s" % text)
+    for q in ["from=x", "from=2020-01-01T00:00:00Z&to=2020-01-02T00:00:00Z"]:
+        c.call("GET", H, "/api/v1/cameras/1/playback/main.m3u8?" + q, expect=400)
+    return seg, t
+
+
+def test_segments(env, c, seg):
+    S = "/api/v1/cameras/{id}/segments/{segment}.mp4"
+    sid = seg["id"]
+    size = os.path.getsize(os.path.join(seg["root"], seg["path"]))
+    u = "/api/v1/cameras/1/segments/%d.mp4" % sid
+    whole = c.call("GET", S, u)
+    check(len(whole) == size, "whole segment: %d of %d bytes" % (len(whole), size))
+    cases = [("bytes=0-99", 206, slice(0, 100)), ("bytes=-100", 206, slice(size - 100, size)),
+             ("bytes=%d-" % (size - 10), 206, slice(size - 10, size)), ("bytes=10-19", 206, slice(10, 20)),
+             ("bytes=0-99999999999999", 206, slice(0, size)), ("bytes=%d-" % size, 416, None),
+             ("bytes=99999999999-", 416, None), ("bytes=abc", 416, None), ("bytes=5-1", 416, None),
+             ("bytes=0-1,5-9", 416, None), ("items=0-5", 416, None), ("bytes=-0", 416, None), ("bytes=--5", 416, None)]
+    for rng, st, sl in cases:
+        data = c.call("GET", S, u, expect=st, headers={"Range": rng})
+        check(sl is None or data == whole[sl], "Range %s: wrong bytes" % rng)
+    # another camera's segment, a missing segment, odd ids: all exactly "not found"
+    for p in ["/api/v1/cameras/2/segments/%d.mp4" % sid, "/api/v1/cameras/1/segments/999999.mp4",
+              "/api/v1/cameras/1/segments/..%2f..%2f..%2fetc%2fpasswd.mp4", "/api/v1/cameras/1/segments/%2fetc%2fpasswd.mp4",
+              "/api/v1/cameras/1/segments/-1.mp4", "/api/v1/cameras/1/segments/1.mp4.mp4",
+              "/api/v1/cameras/1/segments/%d" % sid, "/api/v1/cameras/1/segments/../../1/segments/%d.mp4" % sid]:
+        st, _, data = env.http("GET", p)
+        check(st == 404 and b"root:" not in data, "%s: %d" % (p, st))
+
+
+def test_download(env, c, seg):
+    D = "/api/v1/cameras/{id}/download.mp4"
+    a = utc_us(seg["start"]) + 3e6
+    b = a + 6e6
+    st, hd, data = env.http("GET", "/api/v1/cameras/1/download.mp4?from=%s&to=%s" % (rfc(a), rfc(b)), timeout=120)
+    check(st == 200 and hd["content-type"] == "video/mp4", "download: %d %s" % (st, data[:200]))
+    c.seen.add(("GET", D))
+    check("attachment" in hd.get("content-disposition", ""), "download is not an attachment")
+    with tempfile.NamedTemporaryFile(suffix=".mp4") as f:
+        f.write(data)
+        f.flush()
+        n, w, h, codec = ffprobe_frames(f.name)
+        info = mp4inspect.inspect(f.name)
+    first = info["samples"][0]["counter"] * 40000
+    check(info["samples"][0]["keyframe"] and first <= a + 0.1e6 and a - first <= 2.1e6,
+          "download must start at the keyframe at or before from: first frame %s, from %s" % (rfc(first), rfc(a)))
+    last = info["samples"][-1]["counter"] * 40000
+    check(b - 0.2e6 <= last + 40000 <= b + 0.1e6, "download must end at to: last %s, to %s" % (rfc(last), rfc(b)))
+    check(n == len(info["samples"]) and w == 1920, "download decodes: %d frames" % n)
+    check(hd.get("x-sargas-first-frame") and hd.get("x-sargas-gaps") == "0", "download headers: %s" % hd)
+    for q, st in [("", 400), ("from=%s" % rfc(a), 400), ("from=%s&to=%s" % (rfc(a), rfc(a + 7 * 3600e6)), 400),
+                  ("from=2020-01-01T00:00:00Z&to=2020-01-01T00:01:00Z", 404), ("from=%s&to=%s&stream=x" % (rfc(a), rfc(b)), 400)]:
+        c.call("GET", D, "/api/v1/cameras/1/download.mp4?" + q, expect=st)
+    c.call("GET", D, "/api/v1/cameras/999/download.mp4?from=%s&to=%s" % (rfc(a), rfc(b)), expect=404)
+    leftovers = os.listdir(os.path.join(env.media, ".export")) if os.path.isdir(os.path.join(env.media, ".export")) else []
+    check(not leftovers, "temporary export files left behind: %s" % leftovers)
+
+
+def test_static_and_traversal(env):
+    st, hd, data = env.http("GET", "/")
+    check(st == 200 and hd["content-type"].startswith("text/html"), "console index: %d" % st)
+    check("default-src 'self'" in hd.get("content-security-policy", ""), "console without CSP")
+    hostile = ["/../../../../etc/passwd", "/%2e%2e/%2e%2e/%2e%2e/etc/passwd", "/..%2f..%2f..%2fetc%2fpasswd",
+               "//etc/passwd", "/js/../../../../etc/passwd", "/.git/config", "/js/.%2e/.%2e/.%2e/etc/passwd",
+               "/index.html%00.js", "/%5c..%5c..%5cetc%5cpasswd", "/" + "a/" * 400 + "x", "/etc/passwd",
+               "/api/v1/../../etc/passwd", "/api/v1/cameras/1/../../../../etc/passwd", "/%252e%252e/etc/passwd"]
+    for p in hostile:
+        st, _, data = env.http("GET", p)
+        check(st in (400, 404) and b"root:" not in data, "%s: %d" % (p, st))
+    st, _, _ = env.http("POST", "/index.html", b"x")
+    check(st == 405, "POST to a static file: %d" % st)
+    st, hd, data = env.http("HEAD", "/api/v1/health")
+    check(st == 200 and not data, "HEAD health: %d" % st)
+
+
+def test_tls(env):
+    key = os.path.join(env.dir, "key.pem")
+    cert = os.path.join(env.dir, "cert.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                    "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1"], check=True,
+                   capture_output=True)
+    env.config.update(tls_cert=cert, tls_key=key)
+    env.write_config()
+    env.start()
+    st, _, data = env.http("GET", "/api/v1/health", tls=True)
+    check(st == 200 and json.loads(data)["status"] in ("ok", "degraded"), "health over TLS: %d" % st)
+    try:
+        env.http("GET", "/api/v1/health")
+        plain_ok = True
+    except Exception:
+        plain_ok = False
+    check(not plain_ok, "plain HTTP must not be answered on a TLS listener")
+    env.stop()
+
+
+def test_api():
+    env = Env("api", segment_seconds=10)
+    try:
+        fake = env.fakecam(2)
+        port = fake.port
+        env.add_camera("cam1", "rtsp://127.0.0.1:%d/cam1/main" % port, "rtsp://127.0.0.1:%d/cam1/sub" % port)
+        env.add_camera("cam2", "rtsp://user:secret@127.0.0.1:%d/cam2/main" % port)
+        env.start()
+        st, _, data = env.http("GET", "/api/v1/openapi.json")
+        check(st == 200, "openapi.json: %d" % st)
+        c = Checked(env, Doc(json.loads(data)))
+        c.seen.add(("GET", "/api/v1/openapi.json"))
+        test_openapi_matches_router(env, c)
+        test_state_and_health(env, c)
+        test_cameras(env, c, port)
+        test_live(env, c, fake)
+        test_snapshot(env, c)
+        seg, _ = test_recordings_and_playback(env, c)
+        test_segments(env, c, seg)
+        test_download(env, c, seg)
+        test_static_and_traversal(env)
+        missing = set(routes()) - c.seen
+        check(not missing, "routes this test never called: %s" % sorted(missing))
+        check(env.daemon.alive(), "sargasd died")
+        log = env.daemon.text()
+        check("ERROR" not in log.replace("ERROR  http", ""), "errors in the daemon log:\n%s" %
+              "\n".join(ln for ln in log.splitlines() if "ERROR" in ln)[-2000:])
+        env.stop()
+        test_tls(env)
+    finally:
+        env.close()
+
+
+if __name__ == "__main__":
+    run(test_api)
