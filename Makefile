@@ -21,6 +21,7 @@ $(BUILD)/build.ninja $(BUILD)/Makefile:
 build: deps $(BUILD)/Makefile
 	cmake --build $(BUILD) -j $(JOBS)
 	@scripts/gen-media.sh $(BUILD)/media
+	@scripts/web-build.sh $(BUILD)/web
 
 media: build
 
@@ -42,7 +43,8 @@ test-asan: test-deps
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSG_SANITIZE=ON >/dev/null
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	@scripts/gen-media.sh $(BUILD)/media
-	cd $(ASAN_BUILD) && SG_MEDIA_DIR=$(CURDIR)/$(BUILD)/media ctest --output-on-failure --timeout 1200
+	@scripts/web-build.sh $(BUILD)/web
+	cd $(ASAN_BUILD) && SG_MEDIA_DIR=$(CURDIR)/$(BUILD)/media SG_WEB_DIR=$(CURDIR)/$(BUILD)/web ctest --output-on-failure --timeout 1200
 
 fuzz: test-deps
 	CC=clang cmake -S . -B build-fuzz -DSG_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null

@@ -224,44 +224,6 @@ int sg_media_playlist(struct sg_req *r)
     return sg_reply_buf(r, MHD_HTTP_OK, "application/vnd.apple.mpegurl", &out);
 }
 
-/* Parses a single "bytes=a-b" / "bytes=a-" / "bytes=-n" range against size. Returns 1 with
- * [*off, *off + *len) on a usable range, 0 when there is no Range header (whole file), -1 when
- * it is unsatisfiable or malformed. */
-static int parse_range(const char *h, int64_t size, int64_t *off, int64_t *len)
-{
-    unsigned long long a = 0, b = 0;
-    char tail;
-
-    if (!h)
-        return 0;
-    if (strncmp(h, "bytes=", 6) || strchr(h, ','))
-        return -1;
-    h += 6;
-    if (h[0] == '-') {
-        if (sscanf(h + 1, "%llu%c", &b, &tail) != 1 || !b || h[1] < '0' || h[1] > '9')
-            return -1;
-        if ((int64_t)b > size)
-            b = (unsigned long long)size;
-        *off = size - (int64_t)b;
-        *len = (int64_t)b;
-        return size ? 1 : -1;
-    }
-    if (h[0] < '0' || h[0] > '9')
-        return -1;
-    if (sscanf(h, "%llu-%c", &a, &tail) == 1 && h[strlen(h) - 1] == '-') {
-        b = (unsigned long long)size - 1;
-    } else if (sscanf(h, "%llu-%llu%c", &a, &b, &tail) != 2 || b < a) {
-        return -1;
-    }
-    if (a >= (unsigned long long)size)
-        return -1;
-    if (b >= (unsigned long long)size)
-        b = (unsigned long long)size - 1;
-    *off = (int64_t)a;
-    *len = (int64_t)(b - a + 1);
-    return 1;
-}
-
 int sg_media_segment(struct sg_req *r)
 {
     struct sg_segment seg;
@@ -284,7 +246,7 @@ int sg_media_segment(struct sg_req *r)
         return sg_reply_error(r, MHD_HTTP_NOT_FOUND, "not_found", "segment file not available");
     }
     len = st.st_size;
-    ranged = parse_range(MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Range"), st.st_size,
+    ranged = sg_http_parse_range(MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Range"), st.st_size,
                          &off, &len);
     if (ranged < 0) {
         close(fd);

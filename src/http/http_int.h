@@ -119,6 +119,15 @@ void sg_http_catalog_put(struct sg_http *h, struct sg_catalog *c);
  * '..' cannot leave it). Fills abs (PATH_MAX). Returns an fd or a negative code. */
 int sg_http_open_segment(struct sg_http *h, const struct sg_segment *seg, char *abs, size_t n);
 
+/* parse.c */
+/* Percent-decodes s in place (MHD's unescape callback); encoded NUL and control characters
+ * stay encoded. Returns the new length. */
+size_t sg_http_unescape(void *cls, struct MHD_Connection *c, char *s);
+/* Parses a single "bytes=a-b" / "bytes=a-" / "bytes=-n" range against size. Returns 1 with
+ * [*off, *off + *len) on a usable range, 0 when h is NULL (whole file), -1 when it is
+ * unsatisfiable or malformed (multiple ranges included). */
+int sg_http_parse_range(const char *h, int64_t size, int64_t *off, int64_t *len);
+
 /* router.c */
 extern const struct sg_route sg_routes[];
 extern const int sg_n_routes;

@@ -394,35 +394,6 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     sg_debug("http", 0, "libmicrohttpd: %s", msg);
 }
 
-static int hexval(char c)
-{
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-         : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
-/* Percent-decoding of paths and query values. Unlike the library's default, an encoded NUL
- * (or a control character) is left encoded, so no handler ever sees a string that a NUL cut
- * short ("/index.html%00.js"); the '%' left behind fails every later check. */
-static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
-{
-    char *w = s;
-
-    (void)cls;
-    (void)c;
-    for (const char *p = s; *p; p++) {
-        int hi, lo;
-        if (*p == '%' && (hi = hexval(p[1])) >= 0 && (lo = hexval(p[2])) >= 0 && (hi << 4 | lo) >= 0x20 &&
-            (hi << 4 | lo) != 0x7f) {
-            *w++ = (char)(hi << 4 | lo);
-            p += 2;
-        } else {
-            *w++ = *p;
-        }
-    }
-    *w = 0;
-    return (size_t)(w - s);
-}
-
 /* Parses "host:port" / "[v6]:port" into a socket address. */
 static int parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len)
 {
@@ -503,7 +474,7 @@ static int start_mhd(struct sg_http *h)
                               MHD_OPTION_CONNECTION_TIMEOUT, 60u,
                               MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)256 * 1024,
                               MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-                              MHD_OPTION_UNESCAPE_CALLBACK, unescape, h,
+                              MHD_OPTION_UNESCAPE_CALLBACK, sg_http_unescape, h,
                               MHD_OPTION_ARRAY, tls,
                               MHD_OPTION_END);
     if (!h->mhd) {

@@ -2,6 +2,7 @@
 server), polls for conditions instead of sleeping, and cleans up after itself.
 
 Environment: SG_BUILD (build directory with the binaries), SG_MEDIA_DIR (generated media),
+SG_WEB_DIR (the built console, default SG_BUILD/web),
 SG_SOURCE (repository root)."""
 import json
 import os
@@ -17,6 +18,7 @@ import time
 SOURCE = os.environ.get("SG_SOURCE", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
 BUILD = os.environ.get("SG_BUILD", os.path.join(SOURCE, "build"))
 MEDIA = os.environ.get("SG_MEDIA_DIR", os.path.join(BUILD, "media"))
+WEB = os.environ.get("SG_WEB_DIR", os.path.join(BUILD, "web"))
 sys.path.insert(0, os.path.join(SOURCE, "tests", "tools"))
 import mp4inspect  # noqa: E402
 
@@ -138,7 +140,7 @@ class Env:
             "backoff_min_ms": 200,
             "backoff_max_ms": 2000,
             "listen": "127.0.0.1:%d" % free_port(),
-            "web_root": os.path.join(BUILD, "web"),
+            "web_root": WEB,
         }
         self.config.update(config)
         self.write_config()
