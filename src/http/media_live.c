@@ -99,7 +99,7 @@ int sg_media_snapshot(struct sg_req *r)
 {
     struct sg_codec_params params;
     struct sg_live_au *frames = NULL;
-    struct sg_au *aus;
+    struct sg_snapshot_au *aus;
     struct sg_buf jpeg = { 0 };
     struct sg_camera cam;
     int64_t width, quality;
@@ -123,7 +123,7 @@ int sg_media_snapshot(struct sg_req *r)
     if (!aus)
         abort();
     for (int i = 0; i < n; i++)
-        aus[i] = (struct sg_au){ .data = frames[i].data, .size = frames[i].size };
+        aus[i] = (struct sg_snapshot_au){ .data = frames[i].data, .size = frames[i].size };
     rc = sg_snapshot_jpeg(&params, aus, n, (int)quality, (int)width, &jpeg);
     free(aus);
     sg_live_gop_free(&frames, n);

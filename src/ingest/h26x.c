@@ -1,5 +1,7 @@
 #include "ingest/h26x.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "base/err.h"
@@ -312,4 +314,32 @@ const uint8_t *sg_annexb_next(const uint8_t *buf, size_t len, size_t *pos, size_
         j--;
     *nal_len = j - start;
     return buf + start;
+}
+
+int sg_codecs_rfc6381(int codec, const uint8_t *b, size_t len, char *buf, size_t n)
+{
+    static const char *const space[] = { "", "A", "B", "C" };
+    uint32_t compat, rev = 0;
+    int last = 10, w;
+
+    if (codec == SG_CODEC_H264) {
+        if (len < 3)
+            return SG_E_CORRUPT;
+        w = snprintf(buf, n, "avc1.%02x%02x%02x", b[0], b[1], b[2]);
+        return w > 0 && (size_t)w < n ? 0 : -ENOSPC;
+    }
+    if (codec != SG_CODEC_H265)
+        return SG_E_UNSUPPORTED;
+    if (len < 12)
+        return SG_E_CORRUPT;
+    compat = (uint32_t)b[1] << 24 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 8 | b[4];
+    for (int i = 0; i < 32; i++)
+        rev |= ((compat >> i) & 1u) << (31 - i);
+    w = snprintf(buf, n, "hvc1.%s%d.%X.%c%d", space[b[0] >> 6], b[0] & 0x1f, rev,
+                 (b[0] & 0x20) ? 'H' : 'L', b[11]);
+    while (last >= 5 && !b[last])
+        last--; /* trailing zero constraint bytes are left out */
+    for (int i = 5; i <= last && w > 0 && (size_t)w < n; i++)
+        w += snprintf(buf + w, n - (size_t)w, ".%02X", b[i]);
+    return w > 0 && (size_t)w < n ? 0 : -ENOSPC;
 }

@@ -42,6 +42,13 @@ int sg_sps_parse(int codec, const uint8_t *nal, size_t len, struct sg_codec_para
  * SG_E_TOOBIG when larger than SG_PS_MAX. */
 int sg_params_store(struct sg_codec_params *p, int kind, const uint8_t *nal, size_t len);
 
+/* RFC 6381 codecs string as MSE's isTypeSupported() parses it: "avc1.PPCCLL" from the three
+ * SPS bytes after the NAL header (= avcC bytes 1..3), or "hvc1.<space><profile>.<compat
+ * flags bit-reversed>.<L|H><level>[.<constraint byte>]..." from the 12 profile_tier_level
+ * bytes (= hvcC bytes 1..12, sg_codec_params.hevc_ptl). Returns 0, SG_E_CORRUPT (too short),
+ * SG_E_UNSUPPORTED or -ENOSPC. */
+int sg_codecs_rfc6381(int codec, const uint8_t *b, size_t len, char *buf, size_t n);
+
 /* Iterates NAL units of an Annex B buffer: returns a pointer to the next NAL unit (after its
  * start code) and its length, advancing *pos; NULL at the end. */
 const uint8_t *sg_annexb_next(const uint8_t *buf, size_t len, size_t *pos, size_t *nal_len);

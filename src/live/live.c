@@ -114,30 +114,9 @@ static void chunk_unref(struct chunk **cp)
 
 int sg_codecs_string(const struct sg_codec_params *p, char *buf, size_t n)
 {
-    if (p->codec == SG_CODEC_H264 && p->sps_len >= 4) {
-        snprintf(buf, n, "avc1.%02x%02x%02x", p->sps[1], p->sps[2], p->sps[3]);
-        return 0;
-    }
-    if (p->codec == SG_CODEC_H265) {
-        const uint8_t *t = p->hevc_ptl;
-        static const char *const space[] = { "", "A", "B", "C" };
-        uint32_t compat = sg_rd32(t + 1), rev = 0;
-        size_t len;
-        int last = 10;
-
-        for (int i = 0; i < 32; i++)
-            rev |= ((compat >> i) & 1u) << (31 - i);
-        len = (size_t)snprintf(buf, n, "hvc1.%s%d.%x.%c%d", space[t[0] >> 6], t[0] & 0x1f, rev,
-                               (t[0] & 0x20) ? 'H' : 'L', t[11]);
-        while (last >= 5 && !t[last])
-            last--;
-        for (int i = 5; i <= last && len < n; i++)
-            len += (size_t)snprintf(buf + len, n - len, ".%02X", t[i]);
-        return 0;
-    }
-    if (n)
-        buf[0] = 0;
-    return SG_E_UNSUPPORTED;
+    if (p->codec == SG_CODEC_H264)
+        return sg_codecs_rfc6381(p->codec, p->sps + 1, p->sps_len > 1 ? p->sps_len - 1 : 0, buf, n);
+    return sg_codecs_rfc6381(p->codec, p->hevc_ptl, sizeof(p->hevc_ptl), buf, n);
 }
 
 int sg_live_create(const struct sg_live_opts *o, struct sg_live **out)

@@ -24,35 +24,9 @@
 #include "base/fsutil.h"
 #include "base/log.h"
 #include "ingest/h26x.h"
+#include "record/box.h"
 #include "record/fmp4.h"
 #include "record/record.h"
-
-#define BOX_MAX (4 * 1024 * 1024) /* moov / moof larger than this are not ours */
-
-static int read_at(int fd, void *buf, size_t n, int64_t off)
-{
-    ssize_t r = pread(fd, buf, n, off);
-
-    if (r < 0)
-        return -errno;
-    return (size_t)r == n ? 0 : SG_E_CORRUPT;
-}
-
-/* Finds a child box `type` inside [p, end); returns its payload and size. */
-static const uint8_t *find_box(const uint8_t *p, const uint8_t *end, const char *type, size_t *len)
-{
-    while (end - p >= 8) {
-        uint32_t sz = sg_rd32(p);
-        if (sz < 8 || sz > (size_t)(end - p))
-            return NULL;
-        if (!memcmp(p + 4, type, 4)) {
-            *len = sz - 8;
-            return p + 8;
-        }
-        p += sz;
-    }
-    return NULL;
-}
 
 static void parse_moov(const uint8_t *m, size_t len, struct sg_scan *out)
 {
@@ -62,7 +36,7 @@ static void parse_moov(const uint8_t *m, size_t len, struct sg_scan *out)
     size_t l = len;
 
     for (int i = 0; i < 5; i++) {
-        p = find_box(p, e, path[i], &l);
+        p = sg_box_find(p, e, path[i], &l);
         if (!p)
             return;
         e = p + l;
@@ -81,39 +55,13 @@ static void parse_moov(const uint8_t *m, size_t len, struct sg_scan *out)
 /* Sum of sample durations in a moof (trun entries, or tfhd default duration). */
 static int moof_duration(const uint8_t *m, size_t len, int64_t *dur)
 {
-    const uint8_t *traf, *p, *e;
-    size_t l;
-    uint32_t def_dur = 0, flags, n;
+    struct sg_trun t;
 
     *dur = 0;
-    traf = find_box(m, m + len, "traf", &l);
-    if (!traf)
+    if (sg_box_trun(m, len, &t) < 0)
         return SG_E_CORRUPT;
-    e = traf + l;
-    if ((p = find_box(traf, e, "tfhd", &l)) && l >= 8) {
-        uint32_t f = sg_rd24(p + 1);
-        size_t off = 8;
-        if (f & 0x1) off += 8;
-        if (f & 0x2) off += 4;
-        if ((f & 0x8) && l >= off + 4)
-            def_dur = sg_rd32(p + off);
-    }
-    p = find_box(traf, e, "trun", &l);
-    if (!p || l < 8)
-        return SG_E_CORRUPT;
-    flags = sg_rd24(p + 1);
-    n = sg_rd32(p + 4);
-    {
-        size_t off = 8, per = 0;
-        if (flags & 0x1) off += 4;
-        if (flags & 0x4) off += 4;
-        per = ((flags & 0x100) ? 4 : 0) + ((flags & 0x200) ? 4 : 0) + ((flags & 0x400) ? 4 : 0) +
-              ((flags & 0x800) ? 4 : 0);
-        if (n > 1000000 || off + (size_t)n * per > l)
-            return SG_E_CORRUPT;
-        for (uint32_t i = 0; i < n; i++)
-            *dur += (flags & 0x100) ? sg_rd32(p + off + i * per) : def_dur;
-    }
+    for (uint32_t i = 0; i < t.n; i++)
+        *dur += sg_trun_duration(&t, i);
     return 0;
 }
 
@@ -136,29 +84,18 @@ int sg_scan_file(const char *path, struct sg_scan *out)
     out->file_bytes = st.st_size;
     while (off + 8 <= st.st_size) {
         uint64_t sz;
-        size_t hl = 8;
+        size_t hl;
 
-        if ((r = read_at(fd, hdr, 8, off)) < 0)
-            break;
-        sz = sg_rd32(hdr);
-        if (sz == 1) {
-            if (off + 16 > st.st_size || (r = read_at(fd, hdr + 8, 8, off + 8)) < 0)
-                break;
-            sz = sg_rd64(hdr + 8);
-            hl = 16;
-        }
-        /* off + 8 <= st_size here; a 64-bit size must not wrap off (unsigned compare) */
-        if (sz < hl || sz > (uint64_t)(st.st_size - off)) {
-            r = 0;
-            break; /* torn tail */
-        }
+        if ((r = sg_box_head(fd, off, st.st_size, hdr, &sz, &hl)) <= 0)
+            break; /* 0: torn tail */
+        r = 0;
         if (!memcmp(hdr + 4, "moov", 4) || !memcmp(hdr + 4, "moof", 4) || !memcmp(hdr + 4, "prft", 4)) {
-            if (sz > BOX_MAX) {
+            if (sz > SG_BOX_MAX) {
                 r = SG_E_CORRUPT;
                 break;
             }
             sg_buf_reset(&box);
-            if ((r = sg_buf_reserve(&box, sz)) < 0 || (r = read_at(fd, box.data, sz, off)) < 0)
+            if ((r = sg_buf_reserve(&box, sz)) < 0 || (r = sg_box_pread(fd, box.data, sz, off)) < 0)
                 break;
             box.len = sz;
         }
@@ -182,7 +119,7 @@ int sg_scan_file(const char *path, struct sg_scan *out)
                 frag_start_off = off;
             /* The fragment is complete only with its mdat. */
             off += (int64_t)sz;
-            if (off + 8 > st.st_size || (r = read_at(fd, hdr, 8, off)) < 0 || memcmp(hdr + 4, "mdat", 4)) {
+            if (off + 8 > st.st_size || (r = sg_box_pread(fd, hdr, 8, off)) < 0 || memcmp(hdr + 4, "mdat", 4)) {
                 r = 0;
                 break;
             }

@@ -2,7 +2,6 @@
  * temporary file (created once per process under $TMPDIR, rewritten for every input, removed
  * at exit) and scanned. */
 #include <errno.h>
-#include <limits.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -10,44 +9,7 @@
 #include "fuzz.h"
 #include "record/record.h"
 
-static char path[PATH_MAX];
 static int fd = -1;
-
-static void cleanup(void)
-{
-    if (path[0])
-        unlink(path);
-}
-
-static void open_file(void)
-{
-    const char *dir = getenv("TMPDIR");
-
-    if (!dir || !dir[0])
-        dir = "/tmp";
-    snprintf(path, sizeof(path), "%s/sg-fuzz-scan-XXXXXX.mp4", dir);
-    fd = mkstemps(path, 4);
-    if (fd < 0) {
-        fprintf(stderr, "fuzz_scan: cannot create %s: %s\n", path, strerror(errno));
-        path[0] = 0;
-        abort();
-    }
-    atexit(cleanup);
-}
-
-static void write_file(const uint8_t *data, size_t size)
-{
-    size_t done = 0;
-
-    FUZZ_CHECK(ftruncate(fd, 0) == 0);
-    while (done < size) {
-        ssize_t w = pwrite(fd, data + done, size - done, (off_t)done);
-        if (w < 0 && errno == EINTR)
-            continue;
-        FUZZ_CHECK(w > 0);
-        done += (size_t)w;
-    }
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -55,9 +17,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int r;
 
     if (fd < 0)
-        open_file();
-    write_file(data, size);
-    r = sg_scan_file(path, &sc);
+        fd = fuzz_file_open("scan");
+    fuzz_file_write(fd, data, size);
+    r = sg_scan_file(fuzz_file_path(), &sc);
     FUZZ_CHECK(r == 0 || r == SG_E_CORRUPT || r == -ENOMEM);
     FUZZ_CHECK(sc.file_bytes == (int64_t)size);
     if (r == 0) {

@@ -1,8 +1,8 @@
 #!/bin/bash
 # Runs every libFuzzer target of an SG_FUZZ build for a fixed time each.
 #   tests/fuzz/run-all.sh BUILD_DIR SECONDS [TARGET...]
-# TARGET is rtsp, sdp, h26x, rtp, url or scan (default: all). Each fuzzer starts from a copy
-# of its seed corpus (tests/fuzz/corpus/<target>/) in a temporary directory, so the committed
+# TARGET is rtsp, sdp, h26x, rtp, url, scan or fragindex (default: all). Each fuzzer starts from
+# a copy of its seed corpus (tests/fuzz/corpus/<target>/) in a temporary directory, so the committed
 # corpus never grows. Prints one line per target; exits 1 when any fuzzer found a crash, a
 # leak, a timeout or a broken invariant (the input is kept as BUILD_DIR/fuzz-artifacts/<target>-*
 # and the whole log as BUILD_DIR/fuzz-logs/<target>.log), 2 on usage errors.
@@ -10,7 +10,7 @@
 # corpus as DIR/<target>/ (for coverage reports or minimising into the seeds by hand).
 set -u
 
-ALL_TARGETS="rtsp sdp h26x rtp url scan"
+ALL_TARGETS="rtsp sdp h26x rtp url scan fragindex http"
 
 usage() {
     echo "usage: $0 BUILD_DIR SECONDS [TARGET...]   (targets: $ALL_TARGETS)" >&2
@@ -27,6 +27,8 @@ max_len() {
     rtp)  echo 32768 ;;  # four times fuzz_rtp's 8 KiB frame cap
     url)  echo 2048 ;;   # URLs up to 1023 characters
     scan) echo 16384 ;;
+    fragindex) echo 16384 ;;
+    http) echo 2048 ;;   # paths up to 512 characters are served; longer ones refused
     esac
 }
 
@@ -72,7 +74,7 @@ run_one() {
     cp "$here/corpus/$t/"* "$dir/corpus/"
     [ -f "$here/$t.dict" ] && dict=("-dict=$here/$t.dict")
     rm -f "$artifacts/$t-"*
-    # TMPDIR: fuzz_scan's scratch file lives (and dies) in the work directory.
+    # TMPDIR: fuzz_scan's and fuzz_fragindex's scratch files live (and dies) in the work directory.
     TMPDIR=$dir/tmp "$build/fuzz_$t" -max_total_time="$secs" -max_len="$(max_len "$t")" \
         -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
         -artifact_prefix="$artifacts/$t-" "${dict[@]}" "$dir/corpus" >"$logs/$t.log" 2>&1

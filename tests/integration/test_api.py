@@ -497,7 +497,20 @@ def test_api():
         log = env.daemon.text()
         check("ERROR" not in log.replace("ERROR  http", ""), "errors in the daemon log:\n%s" %
               "\n".join(ln for ln in log.splitlines() if "ERROR" in ln)[-2000:])
+        # stopping with live viewers connected (one of them parked on an offline camera's
+        # stream would be enough to hang libmicrohttpd if they were not resumed first)
+        viewers = [{} for _ in range(2)]
+        ts = [threading.Thread(target=read_live, args=(env, p, 30, o)) for o, p in
+              zip(viewers, ["/api/v1/cameras/1/live/main.mp4", "/api/v1/cameras/2/live/main.mp4"])]
+        for t in ts:
+            t.start()
+        poll(lambda: all("t0" in v for v in viewers), 10, "live viewers connected")
+        t0 = time.monotonic()
         env.stop()
+        for t in ts:
+            t.join(15)
+        check(not any(t.is_alive() for t in ts), "live responses did not end when sargasd stopped")
+        check(time.monotonic() - t0 < 10, "stopping with live viewers took %.1f s" % (time.monotonic() - t0))
         test_tls(env)
     finally:
         env.close()

@@ -1,0 +1,164 @@
+/* Playback: reading recorded segment files back for viewers. Everything here works on our own
+ * fragmented-MP4 segment files (see record/fmp4.h: ftyp + moov, then prft + moof + mdat per
+ * fragment, one fragment = one GOP) and never writes to them.
+ *
+ *   index.c     fragment index of a segment file (byte ranges and times of every fragment),
+ *               built incrementally (a file still being recorded is re-read from where the last
+ *               scan stopped), and a small thread-safe LRU cache of indexes.
+ *   hls.c       HLS (RFC 8216) media playlists with fMP4 byte ranges inside recorded files.
+ *   export.c    a range of recordings as one plain (progressive, faststart) MP4, remuxed with
+ *               libavformat, without transcoding.
+ *   snapshot.c  a JPEG of the last frame of a run of access units (libavcodec decode + mjpeg).
+ *
+ * Times: utc_us are UTC microseconds since the epoch; dts/duration are 90 kHz ticks. */
+#ifndef SG_PLAYBACK_PLAYBACK_H
+#define SG_PLAYBACK_PLAYBACK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+#include "ingest/h26x.h"
+
+/* ---- index.c ---- */
+
+struct sg_frag {
+    int64_t offset;    /* first byte of the fragment (its prft box, else its moof) */
+    int64_t size;      /* up to the next fragment or the end of the last complete mdat */
+    int64_t dts;       /* tfdt, 90 kHz, on the segment's own timeline (starts near 0) */
+    int64_t duration;  /* sum of the fragment's sample durations, 90 kHz */
+    int64_t utc_us;    /* wall-clock of the first sample (from prft) */
+    int samples;
+};
+
+struct sg_frag_index {
+    int64_t init_size;     /* ftyp + moov occupy [0, init_size) */
+    int codec;             /* enum sg_codec */
+    int width, height;
+    char rfc6381[48];      /* codecs= string, e.g. "avc1.640028" / "hvc1.1.6.L120.90" (an
+                              H.265 string with all six constraint bytes needs 40) */
+    struct sg_frag *frags; /* malloc'd, ordered by offset */
+    int n, cap;
+    int64_t scanned_to;    /* bytes of the file examined (the end of the last complete fragment) */
+    uint8_t *config;       /* malloc'd avcC / hvcC payload (decoder configuration record) */
+    size_t config_len;
+};
+
+/* 90 kHz ticks to microseconds, without overflow for any tick count a file can hold. */
+static inline int64_t sg_ticks_to_us(int64_t t)
+{
+    return t / 90000 * 1000000 + t % 90000 * 1000000 / 90000;
+}
+/* Wall-clock end of a fragment. */
+static inline int64_t sg_frag_end_us(const struct sg_frag *f)
+{
+    return f->utc_us + sg_ticks_to_us(f->duration);
+}
+
+/* Brings idx up to date with the file open on fd (size file_size): the first call (idx zeroed)
+ * reads the init segment, later calls only parse fragments after idx->scanned_to. A torn tail
+ * (incomplete fragment) is not an error: it stays unscanned. Returns 0, SG_E_CORRUPT when the
+ * file is not one of ours, or -errno. */
+int sg_frag_index_update(int fd, int64_t file_size, struct sg_frag_index *idx);
+void sg_frag_index_free(struct sg_frag_index *idx); /* frees frags, zeroes idx */
+/* Deep copy of src into dst (dst is overwritten, not freed). Returns 0 or -ENOMEM. */
+int sg_frag_index_copy(struct sg_frag_index *dst, const struct sg_frag_index *src);
+/* Parameter sets (and picture size) from the file's avcC / hvcC, for decoding its samples.
+ * Returns 0, or SG_E_CORRUPT / SG_E_UNSUPPORTED. */
+int sg_frag_index_params(const struct sg_frag_index *idx, struct sg_codec_params *p);
+/* Index of the fragment containing utc_us (the last one starting at or before it; 0 when
+ * utc_us is before the first); -1 when the index is empty. */
+int sg_frag_index_find(const struct sg_frag_index *idx, int64_t utc_us);
+
+/* The samples of one fragment, read back from the file. */
+struct sg_frag_sample {
+    const uint8_t *data;   /* borrowed from the sg_frag_data: length-prefixed NAL units */
+    uint32_t size;
+    uint32_t duration;     /* 90 kHz */
+    int64_t dts;           /* 90 kHz, on the segment's timeline */
+    int key;
+};
+struct sg_frag_data {
+    uint8_t *buf;          /* the fragment's bytes, malloc'd */
+    size_t len;
+    struct sg_frag_sample *s; /* malloc'd, n entries */
+    int n;
+};
+/* Reads fragment f (from an index of the file open on fd) and splits it into samples; refuses
+ * (SG_E_TOOBIG) a fragment larger than max_bytes. The fragment is parsed again with the same
+ * checks as the index (the file may have been changed since). Returns 0 or a negative code;
+ * on success the caller frees *out with sg_frag_data_free. */
+int sg_frag_read(int fd, const struct sg_frag *f, size_t max_bytes, struct sg_frag_data *out);
+void sg_frag_data_free(struct sg_frag_data *d); /* accepts a zeroed one; zeroes it */
+
+struct sg_frag_cache;
+struct sg_frag_cache *sg_frag_cache_create(int capacity /* entries */);
+void sg_frag_cache_destroy(struct sg_frag_cache **c);
+/* Fills *out with a private copy (caller frees with sg_frag_index_free) of the index of segment
+ * `segment_id` whose file is `abs_path`, updating the cached index first when the file grew.
+ * Thread-safe. Returns 0 or a negative code (-ENOENT when the file is gone). */
+int sg_frag_cache_get(struct sg_frag_cache *c, int64_t segment_id, const char *abs_path,
+                      struct sg_frag_index *out);
+
+/* ---- hls.c ---- */
+
+struct sg_hls_item {
+    int64_t segment_id;
+    int64_t start_us, end_us;           /* the segment's span from the catalog */
+    const struct sg_frag_index *idx;    /* borrowed */
+};
+
+struct sg_hls_opts {
+    const char *uri_fmt;   /* printf format with one %lld (segment id), e.g.
+                              "/api/v1/cameras/7/segments/%lld.mp4" */
+    int64_t from_us, to_us;/* fragments overlapping [from_us, to_us) are listed */
+    int live_edge;         /* 1: to_us is in the future, omit EXT-X-ENDLIST (EVENT playlist) */
+    int64_t gap_us;        /* a hole longer than this between fragments is a gap (e.g. 500000) */
+};
+
+/* Appends an RFC 8216 media playlist (version 7): EXT-X-MAP with the init byte range of each
+ * file, EXT-X-BYTERANGE per fragment, EXT-X-PROGRAM-DATE-TIME (UTC, millisecond RFC 3339) at the
+ * start and after every discontinuity, EXT-X-DISCONTINUITY at every file change (each file has
+ * its own timeline) and every gap, EXT-X-GAP is not used. Items must be ordered by start.
+ * Returns the number of fragments listed (0 is valid: an empty VOD playlist) or a negative
+ * code. */
+int sg_hls_playlist(struct sg_buf *out, const struct sg_hls_item *items, int n,
+                    const struct sg_hls_opts *o);
+
+/* ---- export.c ---- */
+
+struct sg_export_src {
+    const char *path;      /* absolute path of a segment file */
+    int64_t start_us, end_us;
+};
+
+struct sg_export_info {
+    int64_t first_utc_us, last_utc_us; /* what was actually included: the start of the first
+                                          frame (keyframe-aligned) and the end of the last */
+    int64_t frames;
+    int gaps;              /* holes > 0.5 s inside the range (kept as real time in the file) */
+    int64_t bytes;
+};
+
+/* Writes the frames of [from_us, to_us) found in src (ordered by start) to out_path as one
+ * progressive MP4 (moov first), starting at the keyframe at or before from_us, without
+ * transcoding. The parameter sets must not change within the range (SG_E_UNSUPPORTED if they
+ * do: the caller may split). Returns 0, SG_E_NOTFOUND when there is no frame in the range, or
+ * a negative code; out_path is removed on failure. */
+int sg_export_mp4(const struct sg_export_src *src, int n, int64_t from_us, int64_t to_us,
+                  const char *out_path, struct sg_export_info *info);
+
+/* ---- snapshot.c ---- */
+
+struct sg_snapshot_au {
+    const uint8_t *data;   /* length-prefixed (4-byte big-endian) NAL units, as in sg_frame */
+    size_t size;
+};
+
+/* Decodes aus[0..n) (aus[0] must be a keyframe) with parameter sets p and encodes the last
+ * decoded picture as a baseline JPEG (quality 1..100) appended to out. When max_width > 0 the
+ * picture is scaled down to fit. Returns 0 or a negative code. */
+int sg_snapshot_jpeg(const struct sg_codec_params *p, const struct sg_snapshot_au *aus, int n,
+                     int quality, int max_width, struct sg_buf *out);
+
+#endif
