@@ -1,0 +1,407 @@
+// The operators' console: wires the camera list, the grid, the timeline and the master
+// clock together, keeps the layout in localStorage, and handles the keyboard.
+import { api } from './api.js';
+import { t, setLang, getLang, applyDom, fmtDateTime, fmtTime } from './i18n.js';
+import { Grid, MAX_TILES } from './grid.js';
+import { CameraList } from './cameras.js';
+import { Timeline, ZOOMS, trackProviders, addTrackProvider } from './timeline.js';
+import { MasterClock, syncStep } from './sync.js';
+import { PlaybackPlayer } from './playback.js';
+
+const LAYOUTS = [1, 4, 9, 16];
+const STORE_KEY = 'sargas.console';
+const POLL_MS = 5000;
+
+const $ = (id) => document.getElementById(id);
+
+// ---- state ------------------------------------------------------------------------------
+const saved = loadSaved();
+const state = {
+    layout: saved.layout,
+    tiles: saved.tiles,        // camera id or null, MAX_TILES entries (kept across layouts)
+    enlarged: null,            // tile index shown over the whole grid, or null
+    selected: 0,               // tile last clicked or focused
+    mode: 'live',              // 'live' | 'playback' (all tiles together)
+    cameras: new Map(),        // id -> Camera from the API
+    camerasLoaded: false,
+};
+const clock = new MasterClock();
+
+function loadSaved() {
+    const fallback = { layout: 4, tiles: Array(MAX_TILES).fill(null) };
+    try {
+        const s = JSON.parse(localStorage.getItem(STORE_KEY));
+        if (!s || !LAYOUTS.includes(s.layout) || !Array.isArray(s.tiles)) return fallback;
+        const tiles = Array.from({ length: MAX_TILES }, (_, i) => (Number.isInteger(s.tiles[i]) ? s.tiles[i] : null));
+        return { layout: s.layout, tiles };
+    } catch {
+        return fallback;
+    }
+}
+
+function persist() {
+    localStorage.setItem(STORE_KEY, JSON.stringify({ layout: state.layout, tiles: state.tiles }));
+}
+
+// ---- grid ---------------------------------------------------------------------------------
+const grid = new Grid($('grid'), {
+    onDropCamera: (i, id) => assign(i, id),
+    onEnlarge: (i) => enlarge(state.enlarged === i ? null : i),
+    onRemove: (i) => assign(i, null),
+    onSelect: (i) => { state.selected = i; },
+});
+
+function streamFor(cam, index) {
+    const big = state.enlarged === index || state.layout === 1;
+    if (!cam) return 'sub';
+    if (state.mode === 'live') return big || !cam.sub_url ? 'main' : 'sub';
+    return big || !cam.record_sub || !cam.sub_url ? 'main' : 'sub';
+}
+
+function wants() {
+    return state.tiles.map((id, i) => {
+        const visible = state.enlarged == null ? i < state.layout : i === state.enlarged;
+        const camera = id == null ? null : state.cameras.get(id) || null;
+        // Until the camera list is in, do not guess streams: wait with the players.
+        const cameraId = state.camerasLoaded ? id : null;
+        return { visible, camera, cameraId, stream: streamFor(camera, i), mode: state.mode };
+    });
+}
+
+function refresh() {
+    grid.reconcile(wants(), {
+        layout: state.layout, enlarged: state.enlarged, masterUtc: clock.now(), playing: clock.playing,
+    });
+    for (const n of LAYOUTS) $('layout-' + n).setAttribute('aria-pressed', String(n === state.layout));
+    document.body.dataset.mode = state.mode;
+    updateRows();
+    renderPosition();
+}
+
+function assign(index, id) {
+    state.tiles[index] = id;
+    persist();
+    refresh();
+}
+
+function pickCamera(id) {
+    const limit = state.enlarged == null ? state.layout : 0;
+    let i = state.tiles.findIndex((c, k) => c == null && k < limit);
+    if (i < 0) i = state.enlarged ?? state.selected ?? 0;
+    assign(i, id);
+}
+
+function setLayout(n) {
+    if (!LAYOUTS.includes(n)) return;
+    state.layout = n;
+    state.enlarged = null;
+    persist();
+    refresh();
+}
+
+function enlarge(index) {
+    if (index != null && state.tiles[index] == null) return;
+    if (index == null && document.fullscreenElement) document.exitFullscreen().catch(() => {});
+    state.enlarged = index;
+    refresh();
+    const tile = grid.tiles[index ?? state.selected];
+    if (tile && !tile.node.hidden) tile.node.focus({ preventScroll: true });
+}
+
+// ---- live / playback ----------------------------------------------------------------------
+function goLive() {
+    state.mode = 'live';
+    clock.clear();
+    refresh();
+}
+
+function seek(utcMs, { play = true } = {}) {
+    utcMs = Math.min(utcMs, Date.now());
+    clock.set(utcMs);
+    if (play) clock.play(); else clock.pause();
+    timeline.playheadMs = utcMs;
+    if (state.mode !== 'playback') {
+        state.mode = 'playback';
+        refresh();       // new PlaybackPlayers load from the master position
+    } else {
+        for (const p of grid.playbackPlayers()) {
+            p.seekUtc(utcMs);
+            if (play) p.play(); else p.pause();
+        }
+        renderPosition();
+    }
+    timeline.follow(utcMs, false);
+    syncDatetimeInput(utcMs);
+}
+
+function step(ms) {
+    const base = state.mode === 'playback' ? clock.now() : Date.now();
+    seek(base + ms, { play: state.mode === 'playback' ? clock.playing : true });
+}
+
+function togglePlay() {
+    if (state.mode !== 'playback') return;
+    if (clock.playing) clock.pause(); else clock.play();
+    for (const p of grid.playbackPlayers()) { if (clock.playing) p.play(); else p.pause(); }
+    renderPosition();
+}
+
+function renderPosition() {
+    const pos = $('position');
+    const pp = $('play-pause');
+    if (state.mode === 'live') {
+        pos.textContent = `${t('pos.live')} · ${fmtTime(Date.now())}`;
+        pp.disabled = true;
+    } else {
+        const m = clock.now();
+        pos.textContent = (m == null ? '' : fmtDateTime(m)) + (clock.playing ? '' : ` · ${t('pos.paused')}`);
+        pp.disabled = false;
+    }
+    const key = state.mode === 'playback' && clock.playing ? 'ctl.pause' : 'ctl.play';
+    pp.textContent = state.mode === 'playback' && clock.playing ? '❚❚' : '▶';
+    pp.setAttribute('aria-label', t(key));
+    pp.title = t(key);
+    pos.dataset.utcMs = state.mode === 'playback' && clock.now() != null ? String(Math.round(clock.now())) : '';
+}
+
+// The datetime-local input holds local wall time ("YYYY-MM-DDTHH:MM:SS").
+function syncDatetimeInput(utcMs) {
+    const input = $('datetime');
+    if (document.activeElement === input) return;
+    const d = new Date(utcMs);
+    const p = (n) => String(n).padStart(2, '0');
+    input.value = `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+}
+
+function gotoInputTime() {
+    const v = $('datetime').value;
+    if (!v) return;
+    const ms = new Date(v).getTime();   // no offset in the string: local time
+    if (!Number.isNaN(ms)) seek(ms);
+}
+
+// ---- timeline -----------------------------------------------------------------------------
+const timeline = new Timeline($('timeline'), {
+    onSeek: (ms) => seek(ms),
+    onScrub: (ms) => { $('position').textContent = fmtDateTime(ms); },
+    onWindow: () => { renderZoom(); scheduleTracks(); },
+});
+
+// Rows of the timeline come from the track providers (timeline.js): recordings and gaps
+// first; motion and events will register theirs with addTrackProvider().
+const trackCache = new Map();   // camera id -> {fromMs, toMs, at, layers}
+let trackTimer = null;
+let trackAbort = null;
+
+addTrackProvider(async (cam, fromMs, toMs, signal) => {
+    const r = await api.recordings(cam.id, fromMs, toMs, 'main', signal);
+    const conv = (x) => ({ startMs: Date.parse(x.start), endMs: Date.parse(x.end), title: x.reason || undefined });
+    return [
+        { kind: 'recording', items: (r.spans || []).map(conv) },
+        { kind: 'gap', items: (r.gaps || []).map(conv) },
+    ];
+});
+
+function rowCameras() {
+    const ids = state.enlarged != null ? [state.tiles[state.enlarged]] : state.tiles.slice(0, state.layout);
+    const seen = new Set();
+    return ids.filter((id) => id != null && !seen.has(id) && seen.add(id)).map((id) => state.cameras.get(id)).filter(Boolean);
+}
+
+function updateRows() {
+    timeline.setRows(rowCameras().map((cam) => ({
+        id: cam.id, label: cam.name, layers: (trackCache.get(cam.id) || {}).layers || [],
+    })));
+}
+
+function scheduleTracks() {
+    clearTimeout(trackTimer);
+    trackTimer = setTimeout(loadTracks, 150);
+}
+
+// Fetches the tracks of the shown cameras for the visible window with a margin on each
+// side; a cached answer is reused while it covers the window and is fresh.
+async function loadTracks() {
+    const cams = rowCameras();
+    const span = timeline.span;
+    const from = timeline.fromMs, to = timeline.toMs;
+    const stale = (c) => !c || c.fromMs > from || c.toMs < Math.min(to, Date.now()) || Date.now() - c.at > 15000;
+    const todo = cams.filter((c) => stale(trackCache.get(c.id)));
+    if (!todo.length) return;
+    if (trackAbort) trackAbort.abort();
+    const ctl = new AbortController();
+    trackAbort = ctl;
+    const qFrom = from - span / 2, qTo = Math.min(to + span / 2, Date.now() + 60000);
+    await Promise.all(todo.map(async (cam) => {
+        const layers = [];
+        for (const provider of trackProviders) {
+            try {
+                layers.push(...await provider(cam, qFrom, qTo, ctl.signal));
+            } catch (e) {
+                if (ctl.signal.aborted) return;
+            }
+        }
+        trackCache.set(cam.id, { fromMs: qFrom, toMs: qTo, at: Date.now(), layers });
+    }));
+    if (!ctl.signal.aborted) updateRows();
+}
+
+function renderZoom() {
+    document.querySelectorAll('[data-zoom]').forEach((b) => {
+        b.setAttribute('aria-pressed', String(Number(b.dataset.zoom) === timeline.zoomIndex));
+    });
+}
+
+// ---- polling --------------------------------------------------------------------------------
+const cameraList = new CameraList($('cameras'), pickCamera);
+
+async function pollCameras() {
+    try {
+        const cams = await api.cameras();
+        state.cameras = new Map(cams.map((c) => [c.id, c]));
+        const first = !state.camerasLoaded;
+        state.camerasLoaded = true;
+        cameraList.render(cams);
+        if (first) refresh(); else { grid.reconcile(wants(), viewNow()); updateRows(); }
+    } catch (e) {
+        cameraList.render(null, e.message);
+    }
+}
+
+const viewNow = () => ({ layout: state.layout, enlarged: state.enlarged, masterUtc: clock.now(), playing: clock.playing });
+
+async function pollHealth() {
+    const h = $('health');
+    try {
+        const r = await api.health();
+        const full = (r.storage || []).find((s) => s.full);
+        h.dataset.status = r.status;
+        h.textContent = full ? t('health.storageFull', { root: full.root }) : t(r.status === 'ok' ? 'health.ok' : 'health.degraded');
+        h.title = r.cameras ? t('health.cameras', { online: r.cameras.online, total: r.cameras.total }) : '';
+    } catch {
+        h.dataset.status = 'down';
+        h.textContent = t('health.down');
+        h.title = '';
+    }
+}
+
+// ---- keyboard -------------------------------------------------------------------------------
+function onKey(e) {
+    const tag = e.target.tagName;
+    const typing = tag === 'INPUT' || tag === 'SELECT' || tag === 'TEXTAREA';
+    if (e.key === 'Escape') {
+        if (state.enlarged != null && !document.fullscreenElement) { enlarge(null); e.preventDefault(); }
+        return;
+    }
+    if (typing || e.ctrlKey || e.metaKey || e.altKey) return;
+    const byKey = { 1: 1, 2: 4, 3: 9, 4: 16 };
+    switch (e.key) {
+        case '1': case '2': case '3': case '4': setLayout(byKey[e.key]); break;
+        case 'l': case 'L': goLive(); break;
+        case ' ': togglePlay(); break;
+        case 'ArrowLeft': step(e.shiftKey ? -60000 : -10000); break;
+        case 'ArrowRight': step(e.shiftKey ? 60000 : 10000); break;
+        case '+': case '=': timeline.zoomBy(-1); break;
+        case '-': case '_': timeline.zoomBy(1); break;
+        case 'f': case 'F': fullscreen(); break;
+        default: return;
+    }
+    e.preventDefault();
+}
+
+function fullscreen() {
+    if (document.fullscreenElement) { document.exitFullscreen().catch(() => {}); return; }
+    const target = state.enlarged != null ? grid.tiles[state.enlarged].node : $('grid');
+    if (target.requestFullscreen) target.requestFullscreen().catch(() => {});
+}
+
+// The selected (or enlarged) tile's camera over the visible window, at most one hour.
+function download() {
+    const index = state.enlarged ?? state.selected;
+    const id = state.tiles[index];
+    if (id == null) return;
+    const to = Math.min(timeline.toMs, Date.now());
+    const from = Math.max(timeline.fromMs, to - 3600e3);
+    const a = document.createElement('a');
+    a.href = api.downloadUrl(id, 'main', from, to);
+    a.download = '';
+    document.body.append(a);
+    a.click();
+    a.remove();
+}
+
+// ---- start ----------------------------------------------------------------------------------
+function start() {
+    const lang = $('lang');
+    lang.value = getLang();
+    lang.addEventListener('change', () => { setLang(lang.value); grid.rerender(); refresh(); pollHealth(); pollCameras(); });
+    applyDom(document);
+    for (const n of LAYOUTS) $('layout-' + n).addEventListener('click', () => setLayout(n));
+    $('goto-live').addEventListener('click', goLive);
+    $('goto-time').addEventListener('click', gotoInputTime);
+    $('datetime').addEventListener('keydown', (e) => { if (e.key === 'Enter') gotoInputTime(); });
+    $('play-pause').addEventListener('click', togglePlay);
+    $('step-back').addEventListener('click', () => step(-10000));
+    $('step-forward').addEventListener('click', () => step(10000));
+    $('fullscreen').addEventListener('click', fullscreen);
+    $('download').addEventListener('click', download);
+    $('zoom-in').addEventListener('click', () => timeline.zoomBy(-1));
+    $('zoom-out').addEventListener('click', () => timeline.zoomBy(1));
+    document.querySelectorAll('[data-zoom]').forEach((b) => b.addEventListener('click', () => timeline.setZoom(Number(b.dataset.zoom))));
+    document.addEventListener('keydown', onKey);
+    syncDatetimeInput(Date.now() - 3600e3);
+
+    refresh();
+    renderZoom();
+    pollCameras();
+    pollHealth();
+    setInterval(pollCameras, POLL_MS);
+    setInterval(pollHealth, POLL_MS * 2);
+    setInterval(scheduleTracks, POLL_MS * 2);
+
+    // The clock of the console: synchronises playback tiles, moves the playhead.
+    setInterval(() => {
+        if (state.mode === 'playback') {
+            syncStep(clock, grid.playbackPlayers());
+            grid.showTimes();
+            const m = clock.now();
+            if (m != null) {
+                timeline.playheadMs = m;
+                timeline.follow(m, false);
+            }
+        } else {
+            timeline.playheadMs = null;
+            timeline.follow(Date.now(), true);
+        }
+        renderPosition();
+        timeline.draw();
+    }, 200);
+}
+
+// For browser tests and the curious: what the console shows now.
+window.sargas = {
+    state: () => ({
+        layout: state.layout,
+        enlarged: state.enlarged,
+        mode: state.mode,
+        masterUtcMs: state.mode === 'playback' ? clock.now() : null,
+        playing: state.mode === 'playback' && clock.playing,
+        tiles: grid.tiles.slice(0, state.layout).map((tile, i) => ({
+            index: i,
+            camera: state.tiles[i],
+            stream: tile.player ? tile.want.stream : null,
+            mode: tile.player ? tile.want.mode : null,
+            visible: !tile.node.hidden,
+            utcMs: tile.player instanceof PlaybackPlayer ? tile.player.utc() : null,
+            latency: tile.player && tile.player.latency ? tile.player.latency() : null,
+        })),
+    }),
+    seek: (utcMs) => seek(utcMs),
+    live: goLive,
+    setLayout,
+    enlarge,
+    assign,
+    zooms: ZOOMS,
+};
+
+start();

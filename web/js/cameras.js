@@ -1,0 +1,93 @@
+// The camera list in the sidebar: state dot, name, "offline since" for cameras that are down.
+// Click puts a camera in the first free tile; drag drops it on a chosen tile.
+import { t, fmtSince } from './i18n.js';
+
+export function cameraState(cam) {
+    if (!cam.enabled) return 'disabled';
+    const main = cam.streams && cam.streams.main;
+    return (main && main.state) || 'connecting';
+}
+
+export class CameraList {
+    constructor(root, onPick) {
+        this.root = root;
+        this.onPick = onPick;
+        this.items = new Map();   // id -> {li, button, dot, name, sub}
+    }
+
+    // cameras: array from GET /cameras (or null with an error message).
+    render(cameras, error) {
+        if (error) {
+            this.root.replaceChildren(this.note(t('cams.error', { message: error })));
+            this.items.clear();
+            return;
+        }
+        if (!cameras.length) {
+            this.root.replaceChildren(this.note(t('cams.empty')));
+            this.items.clear();
+            return;
+        }
+        const seen = new Set();
+        for (const cam of cameras) {
+            seen.add(cam.id);
+            let it = this.items.get(cam.id);
+            if (!it) it = this.make(cam.id);
+            this.update(it, cam);
+            this.root.append(it.li);   // keeps the API's order
+        }
+        for (const [id, it] of this.items) if (!seen.has(id)) { it.li.remove(); this.items.delete(id); }
+        for (const n of this.root.querySelectorAll('.note')) n.remove();
+    }
+
+    note(text) {
+        const li = document.createElement('li');
+        li.className = 'note';
+        li.textContent = text;
+        return li;
+    }
+
+    make(id) {
+        const li = document.createElement('li');
+        const button = document.createElement('button');
+        button.type = 'button';
+        button.className = 'cam';
+        button.draggable = true;
+        button.dataset.camera = String(id);
+        const dot = document.createElement('span');
+        dot.className = 'dot';
+        dot.setAttribute('aria-hidden', 'true');
+        const name = document.createElement('span');
+        name.className = 'cam-name';
+        const sub = document.createElement('span');
+        sub.className = 'cam-sub';
+        button.append(dot, name, sub);
+        li.append(button);
+        button.addEventListener('click', () => this.onPick(id));
+        button.addEventListener('dragstart', (e) => {
+            e.dataTransfer.setData('application/x-sargas-camera', String(id));
+            e.dataTransfer.effectAllowed = 'copy';
+        });
+        const it = { li, button, dot, name, sub };
+        this.items.set(id, it);
+        return it;
+    }
+
+    update(it, cam) {
+        const state = cameraState(cam);
+        const main = cam.streams && cam.streams.main;
+        it.dot.className = 'dot ' + state;
+        it.name.textContent = cam.name;
+        let sub = '';
+        if (state === 'offline') {
+            sub = main && main.since ? t('state.offlineSince', { time: fmtSince(Date.parse(main.since)) }) : t('state.offline');
+        } else if (state === 'disabled') {
+            sub = t('state.disabled');
+        } else if (state === 'connecting') {
+            sub = t('state.connecting');
+        }
+        it.sub.textContent = sub;
+        it.sub.hidden = !sub;
+        it.button.setAttribute('aria-label', `${cam.name}: ${sub || t('state.' + state)}`);
+        it.button.title = main && main.last_error && state !== 'online' ? main.last_error : '';
+    }
+}
