@@ -46,7 +46,7 @@ static json_t *stream_state(struct sg_req *r, const struct sg_camera *c, int str
                          "height", li.height ? json_integer(li.height) : json_null(),
                          "live", li.has_video, "viewers", li.viewers);
     }
-    return json_pack("{s:s,s:o,s:o,s:o,s:o,s:o,s:b,s:i}", "state", c->enabled ? "offline" : "disabled",
+    return json_pack("{s:s,s:o,s:o,s:o,s:o,s:o,s:b,s:i}", "state", c->enabled ? "connecting" : "disabled",
                      "since", sg_json_time(row ? row->since_us : c->updated_us),
                      "last_error", row && row->last_error[0] ? json_string(row->last_error) : json_null(),
                      "codec", row && row->codec[0] ? json_string(row->codec) : json_null(),

@@ -74,7 +74,7 @@ int sg_api_recordings(struct sg_req *r)
     struct sg_segment *segs = NULL;
     struct sg_loss *loss = NULL;
     json_t *spans = json_array(), *gaps = json_array();
-    int64_t from, to, cur_a = 0, cur_b = 0, covered = 0;
+    int64_t from, to, cur_a = 0, cur_b = 0, covered = 0, live_end = 0;
     int stream, n, nl;
 
     if (time_window(r, 24 * HOUR_US, MAX_RANGE_US, &from, &to) < 0 || stream_param(r, &stream) < 0) {
@@ -91,6 +91,13 @@ int sg_api_recordings(struct sg_req *r)
         json_decref(gaps);
         return sg_reply_errno(r, n < 0 ? n : nl, "recordings");
     }
+    /* The newest GOP of a stream being recorded reaches the catalog a second or two late:
+     * while the stream is online, a span reaching the last half minute runs up to now. */
+    {
+        struct sg_live_info li;
+        if (sg_live_info(r->srv->live, r->id, stream, &li) == 0 && li.state == SG_ST_ONLINE)
+            live_end = to < sg_utc_us() ? to : sg_utc_us();
+    }
     covered = from;
     for (int i = 0; i <= n; i++) {
         int last = i == n;
@@ -103,6 +110,8 @@ int sg_api_recordings(struct sg_req *r)
             if (b <= a)
                 continue;
         }
+        if (last && cur_b && live_end > cur_b && cur_b >= live_end - 30 * SG_US_PER_SEC)
+            cur_b = live_end;
         if (cur_b && (last || a > cur_b + JOIN_US)) {
             json_array_append_new(spans, json_pack("{s:o,s:o}", "start", sg_json_time(cur_a), "end",
                                                    sg_json_time(cur_b)));

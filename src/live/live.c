@@ -354,11 +354,12 @@ void sg_live_frame(struct sg_live_stream *s, const struct sg_frame *f)
 void sg_live_state(struct sg_live_stream *s, int state, int err, const char *msg)
 {
     pthread_mutex_lock(&s->mu);
-    if (state != s->info.state) {
-        s->info.state = state;
+    /* 'since' dates the last change between online and not online: the retries of an offline
+     * camera (connecting, offline, connecting...) do not move it. */
+    if ((state == SG_ST_ONLINE) != (s->info.state == SG_ST_ONLINE))
         s->info.since_us = sg_utc_us();
-    }
-    if (err < 0 && msg)
+    s->info.state = state;
+    if (err && msg)
         snprintf(s->info.last_error, sizeof(s->info.last_error), "%s", msg);
     else if (state == SG_ST_ONLINE)
         s->info.last_error[0] = 0;

@@ -197,6 +197,21 @@ def test_state_and_health(env, c):
         return s["main"]["state"] == "online" and s["main"]["live"] and s["sub"] and s["sub"]["live"] and s
     s = poll(online, 30, "camera 1 online with live video")
     check(s["main"]["codec"] == "h264" and s["main"]["width"] == 1920 and s["sub"]["width"] == 640, "state: %s" % s)
+    # an unreachable camera: offline, and 'since' stays at the first failure through retries
+    from harness import free_port
+    dead = c.call("POST", "/api/v1/cameras", "/api/v1/cameras",
+                  {"name": "dead", "main_url": "rtsp://127.0.0.1:%d/x" % free_port()}, expect=201)
+    u = "/api/v1/cameras/%d/state" % dead["id"]
+    st = poll(lambda: (lambda x: x["main"]["state"] == "offline" and x)(c.call("GET", "/api/v1/cameras/{id}/state", u)),
+              20, "unreachable camera offline")
+    check(st["main"]["last_error"] and not st["main"]["live"], "offline state without a reason: %s" % st)
+    since = st["main"]["since"]
+    poll(lambda: env.daemon.text().count("cam=%d: main" % dead["id"]) >= 3, 20, "retries of the unreachable camera")
+    st2 = c.call("GET", "/api/v1/cameras/{id}/state", u)
+    check(st2["main"]["since"] == since, "'since' moved with the retries: %s -> %s" % (since, st2["main"]["since"]))
+    st, _, _ = env.http("GET", "/api/v1/cameras/%d/live/main.mp4" % dead["id"])
+    check(st == 503, "live of an offline camera: %d" % st)
+    c.call("DELETE", "/api/v1/cameras/{id}", "/api/v1/cameras/%d" % dead["id"], expect=204)
     h = c.call("GET", "/api/v1/health", "/api/v1/health")
     check(h["status"] == "ok" and h["cameras"]["total"] == 2, "health: %s" % h)
     poll(lambda: c.call("GET", "/api/v1/health", "/api/v1/health")["cameras"]["online"] == 2, 30, "2 online")
@@ -333,6 +348,7 @@ def test_recordings_and_playback(env, c):
     check(len(rec["spans"]) == 1, "one continuous span expected: %s" % rec)
     span = rec["spans"][0]
     check(utc_us(span["end"]) >= utc_us(span["start"]) + 9.5e6, "span too short: %s" % span)
+    check(utc_us(span["end"]) >= now - 1e6, "an online camera's span must reach now: %s" % span)
     check(rec["gaps"] and rec["gaps"][0]["start"] == rfc(now - 600e6) and rec["gaps"][0]["end"] == span["start"],
           "the time before recording began must be a gap: %s" % rec["gaps"])
     c.call("GET", R, "/api/v1/cameras/1/recordings?stream=sub")  # sub is not recorded: empty but fine

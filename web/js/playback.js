@@ -119,8 +119,17 @@ export class PlaybackPlayer {
         this.inGap = !!(where.gap || where.after);
         this.gapNext = where.nextUtc || null;
         if (this.inGap) this.onStatus('norecording', where.nextUtc || null);
-        this.hls.startLoad(pos);
-        this.video.currentTime = pos;
+        // Show the fragment's keyframe first: it needs no other frame decoded, so a picture
+        // is on screen as soon as the fragment arrives; then move on to the exact moment
+        // (decoding up to a GOP of 1080p frames takes a few hundred ms on a small machine).
+        const key = where.key != null && !this.inGap ? where.key : pos;
+        this.hls.startLoad(key);
+        this.video.currentTime = key;
+        if (pos - key > 0.04) {
+            this.video.addEventListener('seeked', () => {
+                if (this.video.currentTime < pos) this.video.currentTime = pos;
+            }, { once: true });
+        }
         if (this.wantPlay && !this.inGap) this.video.play().catch(() => {});
     }
 

@@ -29,7 +29,8 @@ export function mediaToUtc(frags, t) {
 }
 
 // Where UTC ms `utc` lies in the playlist:
-//   {media}                 recorded: the media time to seek to
+//   {media, key}            recorded: the media time to seek to, and the start of its
+//                           fragment (a keyframe: shown without decoding anything before it)
 //   {gap: true, nextUtc}    not recorded, the next recording starts at nextUtc (media = its start)
 //   {after: true}           past the last fragment
 //   null                    no fragments
@@ -41,7 +42,7 @@ export function utcToMedia(frags, utc) {
         const s = f.programDateTime, e = s + f.duration * 1000;
         if (utc < s) { next = mid; hi = mid - 1; }
         else if (utc >= e) lo = mid + 1;
-        else return { media: f.start + (utc - s) / 1000 };
+        else return { media: f.start + (utc - s) / 1000, key: f.start };
     }
     if (next < 0) return { after: true };
     const f = frags[next];
