@@ -90,8 +90,15 @@ class Proc:
         self.p = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT,
                                   stdin=subprocess.DEVNULL, env=env, start_new_session=True)
         if ready:
-            poll(lambda: ready in self.text()[self.log_start:] or self.p.poll() is not None, timeout,
-                 "'%s' from %s" % (ready, os.path.basename(argv[0])))
+            try:
+                poll(lambda: ready in self.text()[self.log_start:] or self.p.poll() is not None, timeout,
+                     "'%s' from %s" % (ready, os.path.basename(argv[0])))
+            except TestFailure:
+                # nobody holds this Proc yet: Env.close() could not stop it
+                self.p.kill()
+                self.p.wait()
+                self.log.close()
+                raise
             check(self.p.poll() is None, "%s exited early:\n%s" % (argv[0], self.text()[-3000:]))
 
     @property
