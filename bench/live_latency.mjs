@@ -2,10 +2,12 @@
 // Live latency in Chromium, measured with the console itself (run by bench/live_latency.sh
 // through tests/browser/run.py, which passes SARGAS_URL and SARGAS_RTSP):
 //   node bench/live_latency.mjs [--seconds S] [--tiles 1,16] [--warmup W] [--no-peer]
-// For each N in --tiles: the console shows N cameras' sub streams (layout 4; pages of 4 tiles,
-// see PER_PAGE below for why not one page of layout 16), and for S seconds every frame
-// each tile presents is caught with requestVideoFrameCallback; its barcode says when the fake
-// camera sent it; latency = expectedDisplayTime (mapped to UTC) - send time.
+// For each N in --tiles: one console page shows N cameras' sub streams live (layout 4 for up to
+// 4 tiles, 9, then 16; all tiles over the console's one multiplexed live response), and for S
+// seconds every frame each tile presents is caught with requestVideoFrameCallback; its barcode
+// says when the fake camera sent it; latency = expectedDisplayTime (mapped to UTC) - send time.
+// While the tiles play, the page also times GET /api/v1/health once a second (the console's
+// API calls share the browser's 6 connections per host with the live response).
 // Alongside the 1-tile run, two references for the same camera:
 //   - peer: plain HLS (hls.js defaults, the way an HLS-only VMS shows live video) of the
 //     recorded sub stream, /playback/sub.m3u8 with an open end (EVENT playlist that grows);
@@ -81,12 +83,6 @@ async function hlsPeer(browser) {
     return page;
 }
 
-// Chromium opens at most 6 HTTP/1.1 connections per host and profile, and each live tile holds
-// one for as long as it plays: one console page cannot show more than 6 live tiles (5 while
-// its API polling still gets through). So the tiles are spread over pages of 4 (layout 4),
-// each page in its own browser context (its own connection pool), all in one Chromium.
-const PER_PAGE = 4;
-
 async function consolePage(browser) {
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     const page = await ctx.newPage();
@@ -97,17 +93,21 @@ async function consolePage(browser) {
     return page;
 }
 
-// Page k shows cameras first..first+count-1 in its tiles 0..count-1 (layout 4: sub streams).
-async function showTiles(page, first, count) {
-    await page.evaluate(({ first, count }) => {
-        window.sargas.setLayout(4);
-        for (let i = 0; i < 16; i++) window.sargas.assign(i, i < count ? first + i : null);
-    }, { first, count });
+const layoutFor = (n) => [4, 9, 16].find((l) => l >= n);
+
+// Tiles 0..count-1 show cameras 1..count (sub streams), the rest of the page nothing.
+async function showTiles(page, count) {
+    const layout = layoutFor(count);
+    await page.evaluate(({ count, layout }) => {
+        window.sargas.setLayout(layout);
+        for (let i = 0; i < 16; i++) window.sargas.assign(i, i < count ? i + 1 : null);
+    }, { count, layout });
     await poll(async () => {
         const s = await page.evaluate(() => window.sargas.state());
-        return s.tiles.slice(0, count).every((x, i) => x.camera === first + i && x.mode === 'live' && x.stream === 'sub') &&
+        return s.layout === layout && s.tiles.slice(0, count).every((x, i) => x.camera === i + 1 && x.mode === 'live' && x.stream === 'sub') &&
             s.tiles.slice(count).every((x) => x.camera == null);
     }, 10000, `${count} live sub-stream tiles`);
+    const started = Date.now();
     const playing = () => page.evaluate((n) => [...document.querySelectorAll('#grid .tile video')].slice(0, n)
         .map((v) => !v.paused && v.readyState >= 3 && v.getVideoPlaybackQuality().totalVideoFrames > 25), count);
     try {
@@ -118,33 +118,57 @@ async function showTiles(page, first, count) {
         throw new Error(`${e.message}: ${p.filter(Boolean).length} of ${count} play; tiles not playing: ` +
             p.map((x, i) => (x ? null : `${i + 1} ("${msgs[i]}")`)).filter(Boolean).join(', '));
     }
+    return { layout, playingAfterMs: Date.now() - started };
 }
+
+// GET /api/v1/health from the page once a second for `seconds`: the times in ms (null: no
+// answer within 5 s).
+const apiTimes = (page, seconds) => page.evaluate(async (seconds) => {
+    const out = [];
+    const end = performance.now() + seconds * 1000;
+    while (performance.now() < end) {
+        const t0 = performance.now();
+        const ctl = new AbortController();
+        const timer = setTimeout(() => ctl.abort(), 5000);
+        try {
+            const r = await fetch('/api/v1/health', { cache: 'no-store', signal: ctl.signal });
+            await r.json();
+            out.push(r.ok ? performance.now() - t0 : null);
+        } catch {
+            out.push(null);
+        }
+        clearTimeout(timer);
+        await new Promise((r) => setTimeout(r, Math.max(0, 1000 - (performance.now() - t0))));
+    }
+    return out;
+}, seconds);
 
 const quality = (page, n) => page.evaluate((n) => [...document.querySelectorAll('#grid .tile video')].slice(0, n).map((v) => {
     const q = v.getVideoPlaybackQuality();
     return { total: q.totalVideoFrames, dropped: q.droppedVideoFrames };
 }), n);
 
-async function measure(pages, n, peerPage) {
-    const split = pages.map((page, k) => ({ page, first: k * PER_PAGE + 1, count: Math.max(0, Math.min(PER_PAGE, n - k * PER_PAGE)) }));
-    for (const x of split) await showTiles(x.page, x.first, x.count);
-    const used = split.filter((x) => x.count > 0);
+async function measure(page, n, peerPage) {
+    const shown = await showTiles(page, n);
     await sleep(WARMUP * 1000);
-    const q0 = await Promise.all(used.map((x) => quality(x.page, x.count)));
+    const q0 = await quality(page, n);
     const arrival = n === 1 && RTSP ? rtspArrival(Math.min(SECONDS, 20)) : null;
     const peer = peerPage ? peerPage.evaluate((s) => window.__sgbar.sample([document.getElementById('v')], s), SECONDS) : null;
+    const apis = apiTimes(page, SECONDS);
     const cpu0 = cpuSeconds(process.env.SARGAS_PID);
-    const samples = (await Promise.all(used.map((x) => x.page.evaluate(({ n, s }) =>
-        window.__sgbar.sample([...document.querySelectorAll('#grid .tile video')].slice(0, n), s), { n: x.count, s: SECONDS })))).flat();
+    const samples = await page.evaluate(({ n, s }) =>
+        window.__sgbar.sample([...document.querySelectorAll('#grid .tile video')].slice(0, n), s), { n, s: SECONDS });
     const cpu1 = cpuSeconds(process.env.SARGAS_PID);
-    const q1 = await Promise.all(used.map((x) => quality(x.page, x.count)));
+    const q1 = await quality(page, n);
+    const api = await apis;
     const per = samples.map(latencies);
     const all = per.flatMap((x) => x.lat);
     const st = stats(all);
     const bad = per.reduce((a, x) => a + x.bad, 0);
     let dropped = 0, decoded = 0;
-    q1.forEach((qs, k) => qs.forEach((q, i) => { dropped += q.dropped - q0[k][i].dropped; decoded += q.total - q0[k][i].total; }));
-    log(`--- ${n} tile(s) (${used.length} console page(s) of up to ${PER_PAGE}), ${SECONDS} s, sub streams 640x360 25 fps`);
+    q1.forEach((q, i) => { dropped += q.dropped - q0[i].dropped; decoded += q.total - q0[i].total; });
+    log(`--- ${n} tile(s) in one console page (layout ${shown.layout}, one live response), ${SECONDS} s, ` +
+        `sub streams 640x360 25 fps; all playing ${(shown.playingAfterMs / 1000).toFixed(1)} s after the layout was set`);
     log(`frames presented and read: ${st.n} (${(st.n / n / SECONDS).toFixed(1)} per tile per s), barcode unreadable: ${bad}, ` +
         `decoded: ${decoded}, dropped by the player: ${dropped}`);
     log(`latency ms: p50 ${fmt(st.p50)} p95 ${fmt(st.p95)} min ${fmt(st.min)} max ${fmt(st.max)}`);
@@ -152,8 +176,11 @@ async function measure(pages, n, peerPage) {
         log(`per tile p50 ms: ${per.map((x) => fmt(percentile(x.lat, 50))).join(' ')}`);
         log(`per tile p95 ms: ${per.map((x) => fmt(percentile(x.lat, 95))).join(' ')}`);
     }
+    const answered = api.filter((x) => x != null);
+    log(`GET /api/v1/health from the page meanwhile: ${answered.length} of ${api.length} answered, ms p50 ` +
+        `${fmt(percentile(answered, 50))} max ${fmt(answered.length ? Math.max(...answered) : NaN)}`);
     if (cpu0 != null) log(`sargasd CPU during the run: ${((cpu1 - cpu0) / SECONDS * 100).toFixed(1)} % of one core ` +
-        `(recording 16 cameras main + sub, serving ${n} live stream(s))`);
+        `(recording ${CAMERAS} cameras main + sub, serving ${n} live stream(s))`);
     if (peer) {
         const p = latencies((await peer)[0]);
         const ps = stats(p.lat);
@@ -162,24 +189,8 @@ async function measure(pages, n, peerPage) {
     }
     if (arrival) log(`reference, RTSP straight from the camera (rtsp_arrival.py, cam1/sub): ${await arrival}`);
     check(st.n > 0, `no frame presented in ${n} tile(s)`);
+    check(samples.every((x) => x.length > 0), `a tile presented no frame: ${samples.map((x) => x.length).join(' ')}`);
     return st;
-}
-
-// What one console page with layout 16 does: how many of its 16 live tiles get to play.
-async function onePage16(browser) {
-    const page = await consolePage(browser);
-    await page.evaluate(() => {
-        window.sargas.setLayout(16);
-        for (let i = 0; i < 16; i++) window.sargas.assign(i, i + 1);
-    });
-    const count = () => page.evaluate(() => [...document.querySelectorAll('#grid .tile video')]
-        .filter((v) => !v.paused && v.readyState >= 3 && v.getVideoPlaybackQuality().totalVideoFrames > 25).length);
-    let best = 0;
-    const end = Date.now() + 20000;
-    while (Date.now() < end && best < 16) { best = Math.max(best, await count()); await sleep(500); }
-    log(`one console page, layout 16: ${best} of 16 tiles play within 20 s` +
-        (best < 16 ? ' (Chromium allows 6 HTTP/1.1 connections per host; each live tile holds one)' : ''));
-    await page.context().close();
 }
 
 function cpuSeconds(pid) {
@@ -198,9 +209,8 @@ async function main() {
     const browser = await launch();
     const results = [];
     try {
-        const pages = [];
         log(`machine: ${cpus().length} cores, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
-        for (let k = 0; k < Math.ceil(Math.max(...TILES) / PER_PAGE); k++) pages.push(await consolePage(browser));
+        const page = await consolePage(browser);
         for (const n of TILES) {
             let peerPage = null;
             if (n === 1 && PEER) {
@@ -210,11 +220,10 @@ async function main() {
                     return !v.paused && v.readyState >= 3;
                 }), 60000, 'the HLS peer to play');
             }
-            results.push([n, await measure(pages, n, peerPage)]);
+            results.push([n, await measure(page, n, peerPage)]);
             if (peerPage) await peerPage.context().close();
         }
-        for (const p of pages) await p.context().close();
-        if (Math.max(...TILES) > PER_PAGE) await onePage16(browser);
+        await page.context().close();
     } finally {
         await browser.close();
     }

@@ -7,7 +7,9 @@
 # Starts 16 fake cameras and sargasd recording them (main and sub) through
 # tests/browser/run.py, then bench/live_latency.mjs drives the console in headless
 # Chromium (/usr/bin/chromium, or SG_CHROMIUM): for each N in --tiles (default 1, then 16)
-# N tiles show N cameras' sub streams live; for S seconds (default 60) every presented frame
+# N tiles of one console page (layout 4, 9 or 16; every tile over the console's one
+# multiplexed live response) show N cameras' sub streams live; for S seconds (default 60),
+# while the page also times GET /api/v1/health once a second, every presented frame
 # is caught with requestVideoFrameCallback and its barcode read: latency = display time -
 # the time the camera sent that frame (same machine clock). With the 1-tile run, as
 # references: plain HLS of the same camera (hls.js defaults) and RTSP arrival straight from

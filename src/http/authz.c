@@ -9,16 +9,12 @@
 #include "base/err.h"
 #include "http/http_int.h"
 
-unsigned sg_http_authorize(struct sg_req *r)
+unsigned sg_http_authorize_camera(struct sg_req *r, int access, int64_t camera_id)
 {
     struct sg_camera cam;
     int rc;
 
-    switch (r->route->access) {
-    case A_PUBLIC:
-    case A_CAMERA_LIST:
-    case A_CAMERA_ADMIN:
-        return 0;
+    switch (access) {
     case A_CAMERA_READ:
     case A_LIVE:
     case A_PLAYBACK:
@@ -27,9 +23,27 @@ unsigned sg_http_authorize(struct sg_req *r)
     default:
         return MHD_HTTP_FORBIDDEN;
     }
-    /* Camera-scoped: the camera must exist (a guessed id answers exactly like a missing one). */
-    rc = sg_catalog_camera_get(r->cat, r->id, &cam);
+    /* The camera must exist (a guessed id answers exactly like a missing one). */
+    rc = sg_catalog_camera_get(r->cat, camera_id, &cam);
     if (rc == SG_E_NOTFOUND)
         return MHD_HTTP_NOT_FOUND;
     return rc < 0 ? MHD_HTTP_SERVICE_UNAVAILABLE : 0;
+}
+
+unsigned sg_http_authorize(struct sg_req *r)
+{
+    switch (r->route->access) {
+    case A_PUBLIC:
+    case A_CAMERA_LIST:
+    case A_CAMERA_ADMIN:
+    case A_LIVE_MANY: /* the handler authorises every camera it names (authorize_camera) */
+        return 0;
+    case A_CAMERA_READ:
+    case A_LIVE:
+    case A_PLAYBACK:
+    case A_EXPORT:
+        return sg_http_authorize_camera(r, r->route->access, r->id);
+    default:
+        return MHD_HTTP_FORBIDDEN;
+    }
 }

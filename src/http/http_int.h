@@ -27,9 +27,11 @@ enum sg_access {
     A_LIVE,             /* live video and snapshots of {id} */
     A_PLAYBACK,         /* recordings, playback and segments of {id} */
     A_EXPORT,           /* downloads of {id} */
+    A_LIVE_MANY,        /* live video of several cameras named in the query (each authorised) */
 };
 
 struct sg_req;
+struct sg_live_mux;
 typedef int (*sg_handler)(struct sg_req *r);
 
 #define R_BODY  1 /* takes a JSON body */
@@ -69,6 +71,8 @@ struct sg_http {
     struct sg_thread *job_threads;
     int n_job_threads;
     atomic_int live_viewers;
+    pthread_mutex_t mux_mu;   /* guards the list of multiplexed live responses */
+    struct sg_live_mux *muxes;
     char tls_cert_pem[65536], tls_key_pem[65536];
 };
 
@@ -128,7 +132,14 @@ size_t sg_http_unescape(void *cls, struct MHD_Connection *c, char *s);
  * unsatisfiable or malformed (multiple ranges included). */
 int sg_http_parse_range(const char *h, int64_t size, int64_t *off, int64_t *len);
 
+/* media_live.c: wakes every multiplexed live response (once a second, and at shutdown). */
+void sg_http_wake_muxes(struct sg_http *h);
+/* Parses "1:sub,2:main" (at most max entries). Returns the count or -1. */
+int sg_http_parse_streams(const char *s, int64_t *ids, int *streams, int max);
+
 /* router.c */
+/* A positive decimal id of 1-18 digits without a leading zero, nothing else: 0 or -EINVAL. */
+int sg_http_parse_id(const char *s, size_t n, int64_t *out);
 extern const struct sg_route sg_routes[];
 extern const int sg_n_routes;
 /* Finds the route for method + path and fills r->id/segment/stream. Returns the route, or
@@ -137,6 +148,8 @@ const struct sg_route *sg_route_match(struct sg_req *r, const char *path, unsign
 
 /* authz.c: the one authorisation hook. Returns 0 (allowed) or an HTTP status to answer. */
 unsigned sg_http_authorize(struct sg_req *r);
+/* The same decision for one camera and access kind, for handlers that name several cameras. */
+unsigned sg_http_authorize_camera(struct sg_req *r, int access, int64_t camera_id);
 
 /* handlers */
 int sg_api_health(struct sg_req *r);
@@ -150,6 +163,7 @@ int sg_api_camera_state(struct sg_req *r);
 int sg_api_recordings(struct sg_req *r);
 int sg_api_loss(struct sg_req *r);
 int sg_media_live(struct sg_req *r);
+int sg_media_live_mux(struct sg_req *r);
 int sg_media_snapshot(struct sg_req *r);
 int sg_media_playlist(struct sg_req *r);
 int sg_media_segment(struct sg_req *r);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "base/err.h"
 #include "base/log.h"
 #include "http/http_int.h"
@@ -91,6 +92,249 @@ int sg_media_live(struct sg_req *r)
     MHD_add_response_header(resp, "Cache-Control", "no-store");
     MHD_add_response_header(resp, "Access-Control-Expose-Headers", "X-Codecs");
     sg_debug("http", r->id, "live %s viewer joined (%s)", sg_stream_name(r->stream), codecs);
+    return sg_reply(r, MHD_HTTP_OK, resp);
+}
+
+/* ---- several streams over one response ----
+ * Browsers open at most six HTTP/1.1 connections per host, so a 16-tile grid cannot hold one
+ * endless response per tile. GET /api/v1/live?streams=1:sub,2:sub,... carries them all, as
+ * messages: byte 0 = index in the list, byte 1 = type, bytes 2-3 = 0, bytes 4-7 = payload
+ * length (big-endian), then the payload. Types: STATE (JSON), MEDIA (fMP4 bytes of that
+ * stream, split anywhere), END (the stream ended; it is joined again when it can be). */
+
+#define MUX_MAX 32
+#define MUX_STATE 1
+#define MUX_MEDIA 2
+#define MUX_END 3
+#define MUX_HDR 8
+#define MUX_RETRY_NS SG_NS_PER_SEC
+
+enum { E_WAIT = 0, E_JOINED = 1, E_DENIED = 2 };
+
+struct mux_entry {
+    int64_t camera_id;
+    int stream;
+    int state;
+    char last_sent[16];      /* last STATE sent ("live", "unavailable", ...) */
+    int64_t next_try_ns;
+    struct sg_live_viewer *v;
+};
+
+struct sg_live_mux {
+    struct sg_http *srv;
+    struct MHD_Connection *conn;
+    pthread_mutex_t mu;
+    int pending;             /* something may be readable: do not suspend */
+    int suspended;
+    int n, rr;
+    struct mux_entry e[MUX_MAX];
+    struct sg_buf ctl;       /* STATE/END messages waiting to be sent */
+    size_t ctl_off;
+    struct sg_live_mux *next;
+};
+
+static void mux_wake(void *opaque)
+{
+    struct sg_live_mux *m = opaque;
+
+    pthread_mutex_lock(&m->mu);
+    m->pending = 1;
+    if (m->suspended) {
+        m->suspended = 0;
+        MHD_resume_connection(m->conn);
+    }
+    pthread_mutex_unlock(&m->mu);
+}
+
+void sg_http_wake_muxes(struct sg_http *h)
+{
+    pthread_mutex_lock(&h->mux_mu);
+    for (struct sg_live_mux *m = h->muxes; m; m = m->next)
+        mux_wake(m);
+    pthread_mutex_unlock(&h->mux_mu);
+}
+
+static void park_noop(void *opaque) { (void)opaque; }
+
+static void put_msg(struct sg_buf *b, int idx, int type, const void *p, size_t n)
+{
+    uint8_t h[MUX_HDR] = { (uint8_t)idx, (uint8_t)type, 0, 0 };
+
+    sg_wr32(h + 4, (uint32_t)n);
+    sg_buf_append(b, h, sizeof(h));
+    sg_buf_append(b, p, n);
+}
+
+static void send_state(struct sg_live_mux *m, int idx, const char *state, const char *codecs,
+                       const char *message)
+{
+    struct mux_entry *e = &m->e[idx];
+    json_t *j;
+    char *txt;
+
+    if (!strcmp(e->last_sent, state) && strcmp(state, "live"))
+        return; /* "unavailable" once, not every second */
+    snprintf(e->last_sent, sizeof(e->last_sent), "%s", state);
+    j = codecs ? json_pack("{s:s,s:s}", "state", state, "codecs", codecs)
+               : json_pack("{s:s,s:s}", "state", state, "message", message ? message : "");
+    txt = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    if (txt)
+        put_msg(&m->ctl, idx, MUX_STATE, txt, strlen(txt));
+    free(txt);
+}
+
+static void try_joins(struct sg_live_mux *m)
+{
+    int64_t now = sg_mono_ns();
+
+    for (int i = 0; i < m->n; i++) {
+        struct mux_entry *e = &m->e[i];
+        char codecs[64];
+        int rc;
+        if (e->state != E_WAIT || now < e->next_try_ns)
+            continue;
+        rc = sg_live_join(m->srv->live, e->camera_id, e->stream, mux_wake, m, &e->v, codecs, sizeof(codecs));
+        if (rc == 0) {
+            e->state = E_JOINED;
+            send_state(m, i, "live", codecs, NULL);
+        } else {
+            e->next_try_ns = now + MUX_RETRY_NS;
+            send_state(m, i, "unavailable", NULL, rc == SG_E_NOTFOUND
+                       ? "the camera has no such stream now (disabled, or no sub stream)"
+                       : "no live video now: the camera is offline or connecting");
+        }
+    }
+}
+
+/* Copies media of the joined streams into buf, round robin, one message per stream. */
+static size_t read_media(struct sg_live_mux *m, char *buf, size_t max)
+{
+    size_t got = 0;
+
+    for (int k = 0; k < m->n && max - got > MUX_HDR + 512; k++) {
+        int i = (m->rr + k) % m->n;
+        struct mux_entry *e = &m->e[i];
+        ssize_t r;
+        if (e->state != E_JOINED)
+            continue;
+        r = sg_live_read(e->v, (uint8_t *)buf + got + MUX_HDR, max - got - MUX_HDR, park_noop, NULL);
+        if (r > 0) {
+            uint8_t *h = (uint8_t *)buf + got;
+            h[0] = (uint8_t)i;
+            h[1] = MUX_MEDIA;
+            h[2] = h[3] = 0;
+            sg_wr32(h + 4, (uint32_t)r);
+            got += MUX_HDR + (size_t)r;
+        } else if (r < 0) { /* the stream ended (camera removed or reconfigured) */
+            sg_live_leave(&e->v);
+            e->state = E_WAIT;
+            e->next_try_ns = sg_mono_ns() + MUX_RETRY_NS;
+            e->last_sent[0] = 0;
+            put_msg(&m->ctl, i, MUX_END, NULL, 0);
+        }
+    }
+    m->rr = m->n ? (m->rr + 1) % m->n : 0;
+    return got;
+}
+
+static ssize_t mux_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    struct sg_live_mux *m = cls;
+
+    (void)pos;
+    for (int round = 0;; round++) {
+        size_t got = 0;
+        if (atomic_load(&m->srv->stopping))
+            return MHD_CONTENT_READER_END_OF_STREAM;
+        pthread_mutex_lock(&m->mu);
+        m->pending = 0;
+        pthread_mutex_unlock(&m->mu);
+        try_joins(m);
+        if (m->ctl.len > m->ctl_off) {
+            got = m->ctl.len - m->ctl_off < max ? m->ctl.len - m->ctl_off : max;
+            memcpy(buf, m->ctl.data + m->ctl_off, got);
+            m->ctl_off += got;
+            if (m->ctl_off == m->ctl.len) {
+                sg_buf_reset(&m->ctl);
+                m->ctl_off = 0;
+            }
+        }
+        got += read_media(m, buf + got, max - got);
+        if (got)
+            return (ssize_t)got;
+        /* Nothing now: suspend unless a wake came in meanwhile. */
+        pthread_mutex_lock(&m->mu);
+        if (!m->pending || round > 8) {
+            m->suspended = 1;
+            MHD_suspend_connection(m->conn);
+            pthread_mutex_unlock(&m->mu);
+            return 0;
+        }
+        pthread_mutex_unlock(&m->mu);
+    }
+}
+
+static void mux_free(void *cls)
+{
+    struct sg_live_mux *m = cls;
+    struct sg_http *h = m->srv;
+
+    pthread_mutex_lock(&h->mux_mu);
+    for (struct sg_live_mux **pp = &h->muxes; *pp; pp = &(*pp)->next)
+        if (*pp == m) {
+            *pp = m->next;
+            break;
+        }
+    pthread_mutex_unlock(&h->mux_mu);
+    for (int i = 0; i < m->n; i++)
+        sg_live_leave(&m->e[i].v); /* no wake can reach m after this */
+    atomic_fetch_sub(&h->live_viewers, 1);
+    sg_buf_free(&m->ctl);
+    pthread_mutex_destroy(&m->mu);
+    free(m);
+}
+
+int sg_media_live_mux(struct sg_req *r)
+{
+    int64_t ids[MUX_MAX];
+    int streams[MUX_MAX], n;
+    struct sg_live_mux *m;
+    struct MHD_Response *resp;
+
+    n = sg_http_parse_streams(sg_query(r, "streams"), ids, streams, MUX_MAX);
+    if (n <= 0)
+        return sg_reply_error(r, 400, "bad_request",
+                              "streams must list 1 to %d entries such as 1:sub,2:main", MUX_MAX);
+    m = calloc(1, sizeof(*m));
+    if (!m)
+        return MHD_NO;
+    m->srv = r->srv;
+    m->conn = r->conn;
+    m->n = n;
+    pthread_mutex_init(&m->mu, NULL);
+    for (int i = 0; i < n; i++) {
+        m->e[i].camera_id = ids[i];
+        m->e[i].stream = streams[i];
+        /* Every camera goes through the same authorisation hook as a single live URL; a
+         * forbidden one answers exactly like a missing one. */
+        if (sg_http_authorize_camera(r, A_LIVE, ids[i])) {
+            m->e[i].state = E_DENIED;
+            send_state(m, i, "not_found", NULL, "no such camera");
+        }
+    }
+    pthread_mutex_lock(&r->srv->mux_mu);
+    m->next = r->srv->muxes;
+    r->srv->muxes = m;
+    pthread_mutex_unlock(&r->srv->mux_mu);
+    atomic_fetch_add(&r->srv->live_viewers, 1);
+    resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, LIVE_BLOCK, mux_read, m, mux_free);
+    if (!resp) {
+        mux_free(m);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, "Content-Type", "application/vnd.sargas.live-mux");
+    MHD_add_response_header(resp, "Cache-Control", "no-store");
     return sg_reply(r, MHD_HTTP_OK, resp);
 }
 

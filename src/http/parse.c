@@ -84,3 +84,30 @@ int sg_http_parse_range(const char *h, int64_t size, int64_t *off, int64_t *len)
     *len = b - a + 1;
     return 1;
 }
+
+int sg_http_parse_streams(const char *s, int64_t *ids, int *streams, int max)
+{
+    int n = 0;
+
+    if (!s || !*s)
+        return -1;
+    for (;;) {
+        const char *colon = strchr(s, ':'), *end = strchr(s, ',');
+        size_t sl;
+        if (!end)
+            end = s + strlen(s);
+        if (!colon || colon > end || n == max || sg_http_parse_id(s, (size_t)(colon - s), &ids[n]) < 0)
+            return -1;
+        sl = (size_t)(end - colon - 1);
+        if (sl == 4 && !memcmp(colon + 1, "main", 4))
+            streams[n] = SG_STREAM_MAIN;
+        else if (sl == 3 && !memcmp(colon + 1, "sub", 3))
+            streams[n] = SG_STREAM_SUB;
+        else
+            return -1;
+        n++;
+        if (!*end)
+            return n;
+        s = end + 1;
+    }
+}

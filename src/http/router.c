@@ -19,6 +19,7 @@ const struct sg_route sg_routes[] = {
     { M_GET, "/api/v1/cameras/{id}/recordings", A_PLAYBACK, 0, sg_api_recordings },
     { M_GET, "/api/v1/cameras/{id}/loss", A_PLAYBACK, 0, sg_api_loss },
     { M_GET, "/api/v1/cameras/{id}/live/{stream}.mp4", A_LIVE, 0, sg_media_live },
+    { M_GET, "/api/v1/live", A_LIVE_MANY, 0, sg_media_live_mux },
     { M_GET, "/api/v1/cameras/{id}/snapshot.jpg", A_LIVE, R_DEFER, sg_media_snapshot },
     { M_GET, "/api/v1/cameras/{id}/playback/{stream}.m3u8", A_PLAYBACK, 0, sg_media_playlist },
     { M_GET, "/api/v1/cameras/{id}/segments/{segment}.mp4", A_PLAYBACK, 0, sg_media_segment },
@@ -27,7 +28,7 @@ const struct sg_route sg_routes[] = {
 const int sg_n_routes = (int)(sizeof(sg_routes) / sizeof(sg_routes[0]));
 
 /* A positive decimal id of at most 18 digits, nothing else. */
-static int parse_id(const char *s, size_t n, int64_t *out)
+int sg_http_parse_id(const char *s, size_t n, int64_t *out)
 {
     int64_t v = 0;
 
@@ -59,9 +60,9 @@ static int match_seg(struct sg_req *r, const char *pat, size_t plen, const char 
         return 0;
     slen -= suffix;
     if (!strncmp(pat, "{id}", 4))
-        return parse_id(s, slen, &r->id) == 0;
+        return sg_http_parse_id(s, slen, &r->id) == 0;
     if (!strncmp(pat, "{segment}", 9))
-        return parse_id(s, slen, &r->segment) == 0;
+        return sg_http_parse_id(s, slen, &r->segment) == 0;
     if (!strncmp(pat, "{stream}", 8)) {
         if (slen == 4 && !memcmp(s, "main", 4))
             r->stream = SG_STREAM_MAIN;
@@ -115,6 +116,7 @@ static const char *access_name(int a)
     case A_LIVE: return "live";
     case A_PLAYBACK: return "playback";
     case A_EXPORT: return "export";
+    case A_LIVE_MANY: return "live.many";
     }
     return "?";
 }

@@ -501,6 +501,7 @@ int sg_http_start(const struct sg_http_deps *d, struct sg_http **out)
     pthread_cond_init(&h->pool_cv, NULL);
     pthread_mutex_init(&h->job_mu, NULL);
     pthread_cond_init(&h->job_cv, NULL);
+    pthread_mutex_init(&h->mux_mu, NULL);
     if (!realpath(d->cfg->web_root, h->web_root)) {
         sg_warn("http", 0, "web_root %s not found: the console is not served", d->cfg->web_root);
         h->web_root[0] = 0;
@@ -536,8 +537,10 @@ fail:
 
 void sg_http_tick(struct sg_http *h)
 {
-    if (h)
-        sg_live_tick(h->live);
+    if (!h)
+        return;
+    sg_live_tick(h->live);
+    sg_http_wake_muxes(h); /* lets them retry streams that had no video */
 }
 
 void sg_http_stop(struct sg_http **hp)
@@ -552,10 +555,10 @@ void sg_http_stop(struct sg_http **hp)
         /* Parked live viewers must be resumed before MHD may stop: they see `stopping`,
          * end their responses and are not parked again. */
         MHD_quiesce_daemon(h->mhd);
-        sg_live_tick(h->live);
+        sg_http_tick(h);
         for (int i = 0; i < 50 && atomic_load(&h->live_viewers) > 0; i++) {
             sg_sleep_until(sg_mono_ns() + 20 * SG_NS_PER_MS);
-            sg_live_tick(h->live);
+            sg_http_tick(h);
         }
     }
     pthread_mutex_lock(&h->job_mu);
@@ -576,5 +579,6 @@ void sg_http_stop(struct sg_http **hp)
     pthread_cond_destroy(&h->pool_cv);
     pthread_mutex_destroy(&h->job_mu);
     pthread_cond_destroy(&h->job_cv);
+    pthread_mutex_destroy(&h->mux_mu);
     free(h);
 }

@@ -9,7 +9,11 @@
 //   d. a click on the timeline at a recorded moment T plays from T: the barcode of the shown
 //      frame matches T plus the time played, and the tile's own UTC (window.sargas.state());
 //   e. "Live" returns every tile to live video;
-//   f. screenshots (4 live tiles, playback) in $SG_ARTIFACTS or build/test-artifacts/.
+//   f. layout 16 with the 4 cameras 4 times each: all 16 tiles play over the one multiplexed
+//      live response (/api/v1/live?streams=..., each stream once) and the API still answers
+//      within 2 s while they play (Chromium opens only 6 connections per host); an enlarged
+//      tile switches to the main stream and plays it; the per-camera live URL is never used;
+//   g. screenshots (4 live tiles, playback, 16 live tiles) in $SG_ARTIFACTS or build/test-artifacts/.
 import { join } from 'node:path';
 import {
     Failure, PAGE_HELPERS, artifactsDir, check, counterNear, latencyMs, launch, percentile, poll, watchPage,
@@ -228,6 +232,89 @@ async function backToLive(page) {
     log('back to live: 4 tiles play');
 }
 
+// ---- f. sixteen tiles over one response ------------------------------------------------------
+const TILES16 = 16;
+const API_MAX_MS = 2000;
+const streamsOf = (url) => decodeURIComponent(((url || '').match(/[?&]streams=([^&]*)/) || [])[1] || '');
+
+// Times GET `path` from the page (null: no answer within API_MAX_MS).
+const timedFetch = (page, paths) => page.evaluate(async ({ paths, max }) => Promise.all(paths.map(async (path) => {
+    const t0 = performance.now();
+    const ctl = new AbortController();
+    const timer = setTimeout(() => ctl.abort(), max);
+    try {
+        const r = await fetch(path, { cache: 'no-store', signal: ctl.signal });
+        await r.json();
+        return { path, status: r.status, ms: performance.now() - t0 };
+    } catch (e) {
+        return { path, status: null, ms: performance.now() - t0, error: String(e) };
+    } finally {
+        clearTimeout(timer);
+    }
+})), { paths, max: API_MAX_MS });
+
+async function sixteenLive(page, liveUrls) {
+    const wanted = Array.from({ length: TILES16 }, (_, i) => (i % CAMERAS) + 1);
+    await page.evaluate((wanted) => {
+        window.sargas.setLayout(16);
+        wanted.forEach((id, i) => window.sargas.assign(i, id));
+    }, wanted);
+    await poll(async () => {
+        const s = await state(page);
+        return s.layout === 16 && s.mode === 'live' && s.tiles.length === TILES16 &&
+            s.tiles.every((x, i) => x.camera === wanted[i] && x.mode === 'live' && x.stream === 'sub' && x.visible);
+    }, 10000, `layout 16 with cameras ${wanted.join(',')} live on their sub streams`);
+    const started = Date.now();
+    const first = await poll(async () => {
+        const v = await videoStats(page, TILES16);
+        return v.every((x) => x && x.frames > 0 && x.currentTime > 0) && v;
+    }, 30000, `a decoded frame in each of the ${TILES16} tiles`);
+    log(`16 tiles: a frame in each after ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    // the API while 16 tiles play: one at a time, then six at once (all a page may open)
+    const one = [];
+    for (let k = 0; k < 3; k++) one.push(...await timedFetch(page, ['/api/v1/health']));
+    const six = await timedFetch(page, ['/api/v1/health', '/api/v1/cameras', '/api/v1/health', '/api/v1/cameras',
+        '/api/v1/health', '/api/v1/cameras']);
+    log(`API while 16 tiles play, ms: health ${one.map((x) => x.ms.toFixed(0)).join(' ')}; ` +
+        `6 at once ${six.map((x) => x.ms.toFixed(0)).join(' ')}`);
+    for (const x of [...one, ...six]) {
+        check(x.status === 200 && x.ms < API_MAX_MS, `GET ${x.path} while 16 live tiles play: ` +
+            (x.status == null ? `no answer within ${API_MAX_MS} ms (${x.error})` : `HTTP ${x.status} after ${x.ms.toFixed(0)} ms`));
+    }
+    const moved = await poll(async () => {
+        const v = await videoStats(page, TILES16);
+        return v.every((x, i) => x.currentTime >= first[i].currentTime + 2 && x.frames >= first[i].frames + 25) && v;
+    }, 30000, `all ${TILES16} tiles to advance 2 s and 25 frames`);
+    log('16 tiles live: ' + moved.map((x, i) => `+${(x.currentTime - first[i].currentTime).toFixed(1)}s/` +
+        `+${x.frames - first[i].frames}f`).join(' '));
+    // one response, each stream once
+    const streams = streamsOf(liveUrls[liveUrls.length - 1]);
+    const expect = wanted.slice(0, CAMERAS).map((id) => `${id}:sub`).join(',');
+    check(streams === expect, `the live response asks for streams=${streams}, expected ${expect}`);
+
+    // enlarged: tile 5 (camera 2) alone, on its main stream (the set of streams changes)
+    await page.evaluate(() => window.sargas.enlarge(5));
+    const big = await poll(async () => {
+        const v = await page.evaluate(() => {
+            const x = document.querySelector('#grid .tile[data-index="5"] video');
+            return x && { stream: x.dataset.stream, currentTime: x.currentTime, frames: x.getVideoPlaybackQuality().totalVideoFrames };
+        });
+        return v && v.stream === 'main' && v.frames > 0 && v;
+    }, 20000, 'the enlarged tile 5 to show the main stream');
+    await poll(async () => {
+        const t = await page.evaluate(() => document.querySelector('#grid .tile[data-index="5"] video').currentTime);
+        return t >= big.currentTime + 1;
+    }, 20000, 'the enlarged tile to play its main stream');
+    const s2 = streamsOf(liveUrls[liveUrls.length - 1]);
+    log(`enlarged tile 5 plays camera 2 main; the live response asks for ${s2}`);
+    check(s2.split(',').includes('2:main'), `enlarged: the live response asks for streams=${s2}, no 2:main`);
+    await page.evaluate(() => window.sargas.enlarge(null));
+    await poll(async () => {
+        const v = await videoStats(page, TILES16);
+        return v.every((x) => x && x.stream === 'sub' && x.frames > 0);
+    }, 20000, 'all 16 tiles back on their sub streams');
+}
+
 async function main() {
     check(URL, 'SARGAS_URL is not set: run this through tests/browser/run.py');
     const browser = await launch();
@@ -238,6 +325,12 @@ async function main() {
         await page.addInitScript(PAGE_HELPERS);
         const problems = watchPage(page);
         const dir = artifactsDir();
+        // the console's live requests: only the multiplexed one (/api/v1/live?streams=...)
+        const liveUrls = [], perCamera = [];
+        page.on('request', (r) => {
+            if (/\/api\/v1\/live\?/.test(r.url())) liveUrls.push(r.url());
+            if (/\/api\/v1\/cameras\/\d+\/live\//.test(r.url())) perCamera.push(r.url());
+        });
 
         log('a. load, languages');
         await loadsAndTranslates(page, problems);
@@ -254,6 +347,12 @@ async function main() {
         log('e. back to live');
         await backToLive(page);
         await liveBarcode(page, 'live again');
+        log('f. layout 16 over one live response');
+        await sixteenLive(page, liveUrls);
+        shots.push(join(dir, 'console-live-16.png'));
+        await page.screenshot({ path: shots[shots.length - 1] });
+        log(`live responses opened: ${liveUrls.length}; per-camera live URLs: ${perCamera.length}`);
+        check(!perCamera.length, `the console used the per-camera live URL: ${perCamera[0]}`);
         noProblems(problems, 'the whole run');
     } finally {
         await browser.close();

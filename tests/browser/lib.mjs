@@ -164,11 +164,12 @@ export const PAGE_HELPERS = `(() => {
 })();`;
 
 // Records what goes wrong on a page: console errors, uncaught exceptions, failed requests
-// and HTTP errors. Requests the console aborts on purpose (a live stream or HLS loads stopped
-// when a tile changes mode) are not errors.
+// and HTTP errors. Requests the console aborts on purpose (a live response replaced by one for
+// the new set of tiles, HLS loads stopped when a tile changes mode) are not errors.
 export function watchPage(page) {
     const problems = [];
-    const intentional = (url, err) => err === 'net::ERR_ABORTED' && /\/api\/v1\/cameras\/\d+\/(live|playback|segments)\//.test(url);
+    const intentional = (url, err) => err === 'net::ERR_ABORTED' &&
+        /\/api\/v1\/(live\?|cameras\/\d+\/(live|playback|segments)\/)/.test(url);
     page.on('console', (m) => { if (m.type() === 'error') problems.push(`console error: ${m.text()}`); });
     page.on('pageerror', (e) => problems.push(`uncaught exception: ${e.message}`));
     page.on('requestfailed', (r) => {

@@ -1,6 +1,6 @@
 /* Our own parsers of HTTP request input (the HTTP library parses the protocol itself):
- * percent-decoding, the Range header, and the router's path matching with its {id},
- * {segment} and {stream} parameters. The first byte picks the target; the rest, made a C
+ * percent-decoding, the Range header, the router's path matching with its {id},
+ * {segment} and {stream} parameters, and the stream list of the multiplexed live URL. The first byte picks the target; the rest, made a C
  * string, is the input. */
 #include <string.h>
 
@@ -61,6 +61,17 @@ static void fuzz_route(const char *s, int method)
     FUZZ_CHECK(!strstr(s, "..") && !strstr(s, "//"));
 }
 
+static void fuzz_streams(const char *s)
+{
+    int64_t ids[32];
+    int streams[32];
+    int n = sg_http_parse_streams(s, ids, streams, 32);
+
+    FUZZ_CHECK(n == -1 || (n >= 1 && n <= 32));
+    for (int i = 0; i < n; i++)
+        FUZZ_CHECK(ids[i] > 0 && (streams[i] == SG_STREAM_MAIN || streams[i] == SG_STREAM_SUB));
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const int methods[] = { M_GET, M_POST, M_PATCH, M_DELETE, M_PUT, M_HEAD };
@@ -72,10 +83,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(s != NULL);
     memcpy(s, data + 1, size - 1);
     s[size - 1] = 0;
-    switch (data[0] % 3) {
+    switch (data[0] % 4) {
     case 0: fuzz_unescape(s, size - 1); break;
-    case 1: fuzz_range(s, (int64_t)(data[0] / 3) * 977 + (size & 0xff)); break;
-    default: fuzz_route(s, methods[(data[0] / 3) % 6]); break;
+    case 1: fuzz_range(s, (int64_t)(data[0] / 4) * 977 + (size & 0xff)); break;
+    case 2: fuzz_route(s, methods[(data[0] / 4) % 6]); break;
+    default: fuzz_streams(s); break;
     }
     free(s);
     return 0;

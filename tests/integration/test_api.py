@@ -13,7 +13,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (BUILD, Env, check, ffprobe_frames, mp4inspect, poll, run, utc_us)  # noqa: E402
+from harness import (BUILD, Env, TestFailure, check, ffprobe_frames, mp4inspect, poll, run, utc_us)  # noqa: E402
 
 
 def rfc(us):
@@ -287,6 +287,64 @@ def test_live(env, c, fake):
         check(st == 404, "%s: %d" % (bad, st))
 
 
+def read_mux(env, path, until, timeout=15):
+    """Reads a multiplexed live response until until(msgs) is true; returns the messages as
+    (index, type, payload) tuples."""
+    import http.client
+    conn = http.client.HTTPConnection("127.0.0.1", env.http_port, timeout=10)
+    conn.request("GET", path)
+    r = conn.getresponse()
+    if r.status != 200:
+        raise TestFailure("mux: status %d %s" % (r.status, r.read()[:200]))
+    check(r.getheader("Content-Type") == "application/vnd.sargas.live-mux", "mux content type")
+    buf, msgs = b"", []
+    end = time.monotonic() + timeout
+    while time.monotonic() < end and not until(msgs):
+        chunk = r.read1(65536)
+        check(chunk, "mux response ended")
+        buf += chunk
+        while len(buf) >= 8:
+            n = int.from_bytes(buf[4:8], "big")
+            check(buf[2:4] == b"\0\0" and n < 1 << 24, "bad mux header %r" % buf[:8])
+            if len(buf) < 8 + n:
+                break
+            msgs.append((buf[0], buf[1], buf[8:8 + n]))
+            buf = buf[8 + n:]
+    conn.close()
+    check(until(msgs), "mux: condition not reached in %d s (%d messages)" % (timeout, len(msgs)))
+    return msgs
+
+
+def test_live_mux(env, c, fake):
+    c.seen.add(("GET", "/api/v1/live"))
+    before = sessions_started(fake, "cam1/sub")
+    frames = lambda msgs, i: sum(1 for m in msgs if m[0] == i and m[1] == 2)
+    msgs = read_mux(env, "/api/v1/live?streams=1:sub,2:main,999:sub,2:sub,1:main",
+                    lambda ms: frames(ms, 0) >= 60 and frames(ms, 1) >= 60 and frames(ms, 4) >= 60)
+    states = {}
+    for i, t, p in msgs:
+        if t == 1:
+            states.setdefault(i, []).append(json.loads(p))
+    check(states[0][0]["state"] == "live" and states[0][0]["codecs"].startswith("avc1."), "entry 0: %s" % states.get(0))
+    check(states[1][0]["state"] == "live" and states[4][0]["state"] == "live", "entries 1/4: %s" % states)
+    check(states[2] == [{"state": "not_found", "message": "no such camera"}], "missing camera: %s" % states.get(2))
+    check(states[3][0]["state"] == "unavailable", "camera without a sub stream: %s" % states.get(3))
+    check(not any(m[0] in (2, 3) and m[1] == 2 for m in msgs), "media for an entry without video")
+    for i, width in [(0, 640), (1, 1920), (4, 1920)]:
+        data = complete_boxes(b"".join(p for j, t, p in msgs if j == i and t == 2))
+        with tempfile.NamedTemporaryFile(suffix=".mp4") as f:
+            f.write(data)
+            f.flush()
+            info = mp4inspect.inspect(f.name)
+        cs = [x["counter"] for x in info["samples"]]
+        check(info["width"] == width and info["samples"][0]["keyframe"], "entry %d: %sx, key %s" % (i, info["width"], info["samples"][0]["keyframe"]))
+        check(all(b == a + 1 for a, b in zip(cs, cs[1:])), "entry %d: frames not consecutive" % i)
+    check(sessions_started(fake, "cam1/sub") == before, "mux opened extra camera connections")
+    for bad in ["", "?streams=", "?streams=1", "?streams=1:third", "?streams=0:sub", "?streams=1:sub,", "?streams=1:sub;2:sub",
+                "?streams=" + ",".join("1:sub" for _ in range(33)), "?streams=01:sub", "?streams=1:sub,,2:sub"]:
+        c.call("GET", "/api/v1/live", "/api/v1/live" + bad, expect=400)
+
+
 def test_snapshot(env, c):
     P = "/api/v1/cameras/{id}/snapshot.jpg"
     for q, w in [("", 640), ("?stream=main", 1920), ("?width=320", 320), ("?stream=main&width=480&quality=50", 480)]:
@@ -502,6 +560,7 @@ def test_api():
         test_state_and_health(env, c)
         test_cameras(env, c, port)
         test_live(env, c, fake)
+        test_live_mux(env, c, fake)
         test_snapshot(env, c)
         seg, _ = test_recordings_and_playback(env, c)
         test_segments(env, c, seg)

@@ -34,6 +34,8 @@ export const api = {
     recordings: (id, fromMs, toMs, stream, signal) =>
         getJson(`/cameras/${encodeURIComponent(id)}/recordings?from=${iso(fromMs)}&to=${iso(toMs)}&stream=${stream}`, signal),
     liveUrl: (id, stream) => `${cam(id)}/live/${stream}.mp4`,
+    // keys: ["<camera id>:<main|sub>", ...]: all of them over one response (livemux.js)
+    liveMuxUrl: (keys) => `${BASE}/live?streams=${keys.join(',')}`,
     playlistUrl: (id, stream, fromMs, toMs) => `${cam(id)}/playback/${stream}.m3u8?from=${iso(fromMs)}&to=${iso(toMs)}`,
     snapshotUrl: (id, width = 640) => `${cam(id)}/snapshot.jpg?stream=sub&width=${width}`,
     downloadUrl: (id, stream, fromMs, toMs) => `${cam(id)}/download.mp4?from=${iso(fromMs)}&to=${iso(toMs)}&stream=${stream}`,

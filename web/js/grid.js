@@ -16,7 +16,7 @@ function el(tag, cls, attrs) {
 }
 
 // Recordings keep the camera's codec; an H.265 camera in a browser without H.265 gets a
-// message instead of a black tile. (Live checks the exact X-Codecs string instead.)
+// message instead of a black tile. (Live checks the exact codecs string its stream announces.)
 function codecPlayable(cam, stream) {
     const ss = cam && cam.streams && cam.streams[stream];
     if (!ss || ss.codec !== 'h265') return true;
@@ -135,7 +135,8 @@ export class Grid {
             if (kind === 'unsupported') return t('tile.unsupported', { codec: codecName(st.detail) });
             // The server keeps a live response open while its camera is away: the camera's
             // state, polled, says so even when the player still counts as playing.
-            if (kind === 'offline' || (ss && ss.state === 'offline')) {
+            // 'offline' from the player: no live video now; the camera may still be connecting.
+            if ((kind === 'offline' && !(ss && ss.state === 'connecting')) || (ss && ss.state === 'offline')) {
                 return ss && ss.since ? t('state.offlineSince', { time: fmtSince(Date.parse(ss.since)) }) : t('state.offline');
             }
             if (kind === 'playing') return '';

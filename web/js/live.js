@@ -1,42 +1,68 @@
-// Live view: an endless fragmented-MP4 response read with fetch() and appended, in order,
-// to one MSE SourceBuffer; the player chases the live edge so latency stays well under
-// a second, trims what it has played, and reconnects with backoff.
-import { api, errorFrom } from './api.js';
+// Live view of one tile: the fragmented MP4 of one camera stream, delivered by the page's
+// LiveMux (livemux.js: every live tile over one HTTP response), appended in order to one MSE
+// SourceBuffer; the player chases the live edge so latency stays well under a second and
+// trims what it has played. When its response is replaced (the set of streams changed) or
+// its stream starts anew, the server sends the init segment and the GOP up to now again: the
+// player skips what it already holds, so the picture goes on without a jump.
+import { liveMux } from './livemux.js';
 
 const CHASE_JUMP_S = 0.6;      // further behind than this: jump
 const CHASE_TARGET_S = 0.15;   // ... to this far behind the buffered end
 const CHASE_FAST_S = 0.25;     // between this and CHASE_JUMP_S: play 10 % faster
 const KEEP_BEHIND_S = 10;      // buffer kept behind currentTime
 const TRIM_EVERY_S = 5;        // trim once this much more than KEEP_BEHIND_S is held
+const REJOIN_WINDOW_S = 15;    // a re-sent fragment at most this far behind the last one is skipped
 const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 10000;
 
-const sleep = (ms, signal) => new Promise((resolve) => {
-    const id = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => { clearTimeout(id); resolve(); }, { once: true });
-});
+function sameBytes(a, b) {
+    if (a.byteLength !== b.byteLength) return false;
+    for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
+    return true;
+}
 
-// onStatus(kind, detail): 'connecting' | 'playing' | 'offline' | 'unsupported' (detail: codec)
-//                         | 'error' (detail: message) | 'reconnecting'
+// onStatus(kind, detail): 'connecting' | 'playing' | 'offline' (detail: message)
+//                         | 'unsupported' (detail: codec) | 'error' (detail: message) | 'reconnecting'
 export class LivePlayer {
     constructor(video, cameraId, stream, onStatus) {
         this.video = video;
         this.cameraId = cameraId;
         this.stream = stream;
+        this.key = `${cameraId}:${stream}`;
         this.onStatus = onStatus || (() => {});
-        this.stopper = new AbortController();
-        this.queue = [];
+        this.status = null;
+        this.queue = [];          // Uint8Array to append, or {mime} to switch the codec
+        this.ms = null;
         this.sb = null;
+        this.url = null;
+        this.mime = null;
+        this.muxJoined = false;   // set by the mux; true from a "live" STATE on
+        this.live = false;
+        this.unsupported = false;
+        this.initBytes = null;    // the init segment appended last
+        this.lastDts = null;      // tfdt of the fragment appended last
+        this.rejoining = false;   // a new start of the stream: skip what is held already
+        this.stopped = false;
+        this.resetTimer = null;
         this.backoff = BACKOFF_MIN_MS;
         video.muted = true;
         video.playsInline = true;
         video.autoplay = true;
-        this.run();
+        this.setStatus('connecting');
+        this.attach();
+        liveMux.register(this);
     }
 
     stop() {
-        this.stopper.abort();
+        this.stopped = true;
+        clearTimeout(this.resetTimer);
+        liveMux.unregister(this);
         this.detach();
+    }
+
+    setStatus(kind, detail) {
+        this.status = kind;
+        this.onStatus(kind, detail);
     }
 
     // Seconds between what is shown and the newest frame held (null before the first frame).
@@ -45,79 +71,82 @@ export class LivePlayer {
         return b.length ? b.end(b.length - 1) - this.video.currentTime : null;
     }
 
-    async run() {
-        const stop = this.stopper.signal;
-        while (!stop.aborted) {
-            const outcome = await this.session(stop).catch((e) => {
-                if (!stop.aborted) this.onStatus('error', e.message);
-                return 'retry';
-            });
-            this.detach();
-            if (stop.aborted || outcome === 'done') return;
-            if (outcome !== 'offline') this.onStatus('reconnecting');
-            const jitter = Math.random() * 0.3 * this.backoff;
-            await sleep(this.backoff + jitter, stop);
-            this.backoff = Math.min(this.backoff * 2, BACKOFF_MAX_MS);
+    // ---- what the mux delivers --------------------------------------------------------------
+    muxState(st) {
+        if (this.stopped || !this.ms) return;
+        if (st.state === 'live') {
+            const codecs = st.codecs || 'avc1.640028';
+            const mime = `video/mp4; codecs="${codecs}"`;
+            if (!window.MediaSource || !MediaSource.isTypeSupported(mime)) {
+                this.unsupported = true;
+                this.muxJoined = false;
+                this.setStatus('unsupported', codecs);
+                return;
+            }
+            this.unsupported = false;
+            this.muxJoined = true;
+            this.live = true;
+            this.rejoining = this.lastDts != null;
+            this.useMime(mime);
+            if (this.status !== 'playing') this.setStatus('connecting');
+        } else {
+            this.live = false;
+            this.muxJoined = false;
+            if (st.state === 'not_found') this.setStatus('error', st.message || 'not found');
+            else this.setStatus('offline', st.message || '');
         }
     }
 
-    // One HTTP response, start to end. Resolves 'retry', 'offline' or 'done'.
-    async session(stop) {
-        this.onStatus('connecting');
-        const resp = await fetch(api.liveUrl(this.cameraId, this.stream), { signal: stop, cache: 'no-store' });
-        if (!resp.ok) {
-            const err = await errorFrom(resp);
-            if (resp.status === 503) { this.onStatus('offline', err.message); return 'offline'; }
-            throw err;
+    muxUnit(unit) {
+        if (this.stopped || !this.muxJoined || this.unsupported || !this.ms) return;
+        if (unit.kind === 'init') {
+            if (this.rejoining && this.initBytes && sameBytes(this.initBytes, unit.bytes)) return;
+            this.rejoining = false;
+            this.initBytes = unit.bytes;
+        } else {
+            if (this.rejoining && unit.dts != null && this.lastDts != null) {
+                const back = this.lastDts - unit.dts;
+                if (back >= 0 && back <= REJOIN_WINDOW_S * unit.timescale) return;   // held already
+            }
+            this.rejoining = false;
+            if (unit.dts != null) this.lastDts = unit.dts;
         }
-        const codecs = resp.headers.get('X-Codecs') || 'avc1.640028';
-        const mime = `video/mp4; codecs="${codecs}"`;
-        if (!window.MediaSource || !MediaSource.isTypeSupported(mime)) {
-            resp.body.cancel().catch(() => {});
-            this.onStatus('unsupported', codecs);
-            return 'done';
-        }
-        await this.attach(mime, stop);
-        const reader = resp.body.getReader();
-        stop.addEventListener('abort', () => reader.cancel().catch(() => {}), { once: true });
-        let first = true;
-        for (;;) {
-            const { done, value } = await reader.read();
-            if (done || stop.aborted) return 'retry';
-            if (this.failed) throw new Error(this.failed);
-            this.queue.push(value);
-            this.pump();
-            if (first) { first = false; this.backoff = BACKOFF_MIN_MS; }
-        }
+        this.queue.push(unit.bytes);
+        this.pump();
     }
 
-    attach(mime, stop) {
-        return new Promise((resolve, reject) => {
-            stop.addEventListener('abort', () => resolve(), { once: true });
-            const ms = new MediaSource();
-            this.ms = ms;
-            this.failed = null;
-            this.started = false;
-            this.url = URL.createObjectURL(ms);
-            ms.addEventListener('sourceopen', () => {
-                if (stop.aborted) return resolve();
-                try {
-                    this.sb = ms.addSourceBuffer(mime);
-                    // 'sequence': frames follow in append order whatever their timestamps, so
-                    // a camera reconnect (new init segment, timestamps restarting) leaves
-                    // neither a hole nor an overlap in the buffer.
-                    this.sb.mode = 'sequence';
-                } catch (e) {
-                    return reject(e);
-                }
-                this.sb.addEventListener('updateend', () => this.afterUpdate());
-                this.sb.addEventListener('error', () => { this.failed = 'SourceBuffer error'; });
-                resolve();
-            }, { once: true });
-            this.onVideoError = () => { this.failed = (this.video.error && this.video.error.message) || 'decode error'; };
-            this.video.addEventListener('error', this.onVideoError);
-            this.video.src = this.url;
-        });
+    // The server ends the stream (camera removed, disabled, reconfigured) and joins it again
+    // when it can: a "live" STATE follows.
+    muxEnd() {
+        if (this.stopped) return;
+        this.live = false;
+        this.muxJoined = false;
+        this.setStatus('connecting');
+    }
+
+    muxBroken(message) { this.fail(message); }
+
+    // The response failed or ended; the mux reconnects.
+    muxLost(kind, detail) {
+        if (this.stopped) return;
+        this.live = false;
+        if (kind === 'error') this.setStatus('error', detail);
+        else if (this.status !== 'offline' && this.status !== 'unsupported') this.setStatus('reconnecting');
+    }
+
+    // ---- MSE ----------------------------------------------------------------------------------
+    attach() {
+        const ms = new MediaSource();
+        this.ms = ms;
+        this.started = false;
+        this.lastEnd = 0;
+        this.url = URL.createObjectURL(ms);
+        ms.addEventListener('sourceopen', () => {
+            if (ms === this.ms) this.createBuffer();
+        }, { once: true });
+        this.onVideoError = () => this.fail((this.video.error && this.video.error.message) || 'decode error');
+        this.video.addEventListener('error', this.onVideoError);
+        this.video.src = this.url;
     }
 
     detach() {
@@ -125,6 +154,7 @@ export class LivePlayer {
         if (this.onVideoError) this.video.removeEventListener('error', this.onVideoError);
         this.onVideoError = null;
         this.sb = null;
+        this.mime = null;
         if (this.url) {
             this.video.removeAttribute('src');
             this.video.load();
@@ -132,6 +162,57 @@ export class LivePlayer {
             this.url = null;
         }
         this.ms = null;
+        this.muxJoined = false;
+        this.initBytes = null;
+        this.lastDts = null;
+        this.rejoining = false;
+    }
+
+    // A decode or append error: a new MediaSource, and the stream from its keyframe again.
+    fail(message) {
+        if (this.stopped || this.resetTimer) return;
+        this.detach();
+        this.setStatus('error', message);
+        const wait = this.backoff * (1 + Math.random() * 0.3);
+        this.backoff = Math.min(this.backoff * 2, BACKOFF_MAX_MS);
+        this.resetTimer = setTimeout(() => {
+            this.resetTimer = null;
+            if (this.stopped) return;
+            this.setStatus('reconnecting');
+            this.attach();
+            liveMux.rejoin(this);
+        }, wait);
+    }
+
+    useMime(mime) {
+        if (!this.sb) {
+            this.mime = mime;
+            this.createBuffer();
+        } else if (mime !== this.mime) {
+            this.mime = mime;
+            this.queue.push({ mime });
+            this.pump();
+        }
+    }
+
+    createBuffer() {
+        const ms = this.ms;
+        if (this.sb || !this.mime || !ms || ms.readyState !== 'open') return;
+        let sb;
+        try {
+            sb = ms.addSourceBuffer(this.mime);
+            // 'sequence': frames follow in append order whatever their timestamps, so a
+            // stream that starts anew after a gap (camera away, server restarted) continues
+            // the buffer without a hole.
+            sb.mode = 'sequence';
+        } catch (e) {
+            this.fail(e.message);
+            return;
+        }
+        this.sb = sb;
+        sb.addEventListener('updateend', () => { if (sb === this.sb) this.afterUpdate(); });
+        sb.addEventListener('error', () => { if (sb === this.sb) this.fail('SourceBuffer error'); });
+        this.pump();
     }
 
     // Appends what is queued (one appendBuffer at a time; chunks that wait are joined).
@@ -139,8 +220,22 @@ export class LivePlayer {
         const sb = this.sb;
         if (!sb || sb.updating || !this.queue.length || this.ms.readyState !== 'open') return;
         if (this.trimIfDue()) return;
-        let data = this.queue.length === 1 ? this.queue[0] : joinChunks(this.queue);
-        this.queue = [];
+        if (!(this.queue[0] instanceof Uint8Array)) {
+            // a new codec on the same SourceBuffer (the camera was reconfigured)
+            const { mime } = this.queue.shift();
+            try {
+                sb.changeType(mime);
+            } catch (e) {
+                this.fail(e.message);
+                return;
+            }
+            this.pump();
+            return;
+        }
+        let n = 0;
+        while (n < this.queue.length && this.queue[n] instanceof Uint8Array) n++;
+        const data = n === 1 ? this.queue[0] : joinChunks(this.queue.slice(0, n));
+        this.queue.splice(0, n);
         try {
             sb.appendBuffer(data);
         } catch (e) {
@@ -148,7 +243,7 @@ export class LivePlayer {
                 this.queue.unshift(data);
                 this.trimIfDue(true);
             } else {
-                this.failed = e.message;
+                this.fail(e.message);
             }
         }
     }
@@ -171,8 +266,12 @@ export class LivePlayer {
                 this.started = true;
                 v.currentTime = Math.max(b.start(b.length - 1), end - CHASE_TARGET_S);
                 v.play().catch(() => {});
-                this.onStatus('playing');
             }
+            if (end > this.lastEnd && this.live && this.status !== 'playing') {
+                this.backoff = BACKOFF_MIN_MS;
+                this.setStatus('playing');
+            }
+            this.lastEnd = end;
             this.chase(end);
         }
         this.pump();
