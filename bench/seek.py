@@ -14,7 +14,7 @@ bench/seek.sh through tests/browser/run.py: sargasd recording camera 1, main and
    the barcodes show the original counters: fine for timing, not for checking what is shown.
    Only the sub stream is built (24 h of 1080p main would be ~43 GB); the console's grid
    tiles play the sub stream when it is recorded.
-3. For N random moments (default 30): (a) server: GET playlist(from=T, to=T+1h, as the console
+3. For N random moments (default 30): (a) server: GET playlist(from=T, to=T+10 min, as the console
    asks) + GET the init byte range + GET the first fragment's byte range, one keep-alive
    connection on loopback; (b) for N other moments, browser (bench/seek.mjs):
    window.sargas.seek(T) in the console
@@ -108,6 +108,9 @@ def patch_prft(data, delta_us):
     return bytes(b), n
 
 
+WINDOW_US = 600 * 1000000  # the console's playlist window (web/js/playback.js WINDOW_MS)
+
+
 def build_archive(run, hours, archive_end_us):
     """Copies `run` to consecutive slots ending at archive_end_us; returns the list of files."""
     run_start, run_len = run[0][0], run[-1][1] - run[0][0]
@@ -168,7 +171,7 @@ def server_seek(conn, t_us):
             raise SystemExit("seek.py: GET %s: HTTP %d %s" % (path, r.status, body[:200]))
         return body
     t0 = time.perf_counter()
-    pl = get("/api/v1/cameras/1/playback/sub.m3u8?from=%s&to=%s" % (rfc(t_us), rfc(t_us + 3600 * 1000000))).decode()
+    pl = get("/api/v1/cameras/1/playback/sub.m3u8?from=%s&to=%s" % (rfc(t_us), rfc(t_us + WINDOW_US))).decode()
     m = re.search(r'#EXT-X-MAP:URI="([^"]+)",BYTERANGE="(\d+)@(\d+)"', pl)
     f = re.search(r"#EXT-X-PROGRAM-DATE-TIME:(\S+)\n(?:#[^\n]*\n)*?#EXT-X-BYTERANGE:(\d+)@(\d+)\n([^#\s]\S*)", pl)
     if not m or not f:

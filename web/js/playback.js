@@ -4,7 +4,10 @@
 import { api } from './api.js';
 import { mediaToUtc, utcToMedia, playlistEndUtc } from './time.js';
 
-const WINDOW_MS = 3600 * 1000;   // one playlist covers an hour from the moment asked for
+// One playlist covers ten minutes from the moment asked for: the server reads the fragment
+// index of every file in the window before answering, so a short window keeps a seek fast;
+// when playback runs past its end the sync loop loads the next window (sync.js).
+const WINDOW_MS = 600 * 1000;
 
 export const playbackSupported = () => !!(window.Hls && window.Hls.isSupported());
 
