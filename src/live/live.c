@@ -153,6 +153,21 @@ static struct sg_live_stream *find_locked(struct sg_live *l, int64_t camera_id, 
     return NULL;
 }
 
+/* The published stream (camera_id, stream) with its lock held, or NULL. The registry lock is
+ * held only while looking: the stream cannot be freed meanwhile because unpublishing takes
+ * the registry lock first. */
+static struct sg_live_stream *find_and_lock(struct sg_live *l, int64_t camera_id, int stream)
+{
+    struct sg_live_stream *s;
+
+    pthread_mutex_lock(&l->mu);
+    s = find_locked(l, camera_id, stream);
+    if (s)
+        pthread_mutex_lock(&s->mu);
+    pthread_mutex_unlock(&l->mu);
+    return s;
+}
+
 struct sg_live_stream *sg_live_publish(struct sg_live *l, int64_t camera_id, int stream)
 {
     struct sg_live_stream *s;
@@ -377,14 +392,8 @@ int sg_live_join(struct sg_live *l, int64_t camera_id, int stream, sg_live_wake_
     struct sg_live_stream *s;
     struct sg_live_viewer *v;
 
-    pthread_mutex_lock(&l->mu);
-    s = find_locked(l, camera_id, stream);
-    if (!s) {
-        pthread_mutex_unlock(&l->mu);
+    if (!(s = find_and_lock(l, camera_id, stream)))
         return SG_E_NOTFOUND;
-    }
-    pthread_mutex_lock(&s->mu);
-    pthread_mutex_unlock(&l->mu);
     if (s->key_seq < 0 || !s->init) {
         pthread_mutex_unlock(&s->mu);
         return SG_E_UNSUPPORTED;
@@ -510,15 +519,11 @@ int sg_live_info(struct sg_live *l, int64_t camera_id, int stream, struct sg_liv
     struct sg_live_stream *s;
 
     memset(out, 0, sizeof(*out));
-    pthread_mutex_lock(&l->mu);
-    s = find_locked(l, camera_id, stream);
-    if (s) {
-        pthread_mutex_lock(&s->mu);
-        *out = s->info;
-        pthread_mutex_unlock(&s->mu);
-    }
-    pthread_mutex_unlock(&l->mu);
-    return s ? 0 : SG_E_NOTFOUND;
+    if (!(s = find_and_lock(l, camera_id, stream)))
+        return SG_E_NOTFOUND;
+    *out = s->info;
+    pthread_mutex_unlock(&s->mu);
+    return 0;
 }
 
 int sg_live_gop(struct sg_live *l, int64_t camera_id, int stream, size_t max_frames,
@@ -530,14 +535,8 @@ int sg_live_gop(struct sg_live *l, int64_t camera_id, int stream, size_t max_fra
     int n = 0;
 
     *frames = NULL;
-    pthread_mutex_lock(&l->mu);
-    s = find_locked(l, camera_id, stream);
-    if (!s) {
-        pthread_mutex_unlock(&l->mu);
+    if (!(s = find_and_lock(l, camera_id, stream)))
         return SG_E_NOTFOUND;
-    }
-    pthread_mutex_lock(&s->mu);
-    pthread_mutex_unlock(&l->mu);
     if (s->key_seq < 0 || s->ring[s->key_seq % RING_SLOTS]->init != s->init) {
         pthread_mutex_unlock(&s->mu);
         return SG_E_UNSUPPORTED; /* no keyframe yet, or its parameter sets are gone */
