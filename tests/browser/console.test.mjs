@@ -212,6 +212,24 @@ async function seekOnTimeline(page) {
     const spread = Math.max(...others.tiles.map((x) => x.utcMs)) - Math.min(...others.tiles.map((x) => x.utcMs));
     log(`tiles show ${others.tiles.map((x) => rfc(x.utcMs).slice(11, 23)).join(', ')} (spread ${spread.toFixed(0)} ms)`);
     check(spread < 1000, `the playback tiles are ${spread.toFixed(0)} ms apart`);
+
+    // Rolling over: the console asked for a ROLL_S-second playlist window (main() set it), so
+    // playback must go on past its end with the next window, at the right moment, without
+    // falling back to where it started.
+    const crossed = await poll(async () => {
+        const r = await page.evaluate(async () => {
+            const video = document.querySelector('#grid .tile[data-index="0"] video');
+            const f = await window.__sgbar.next(video, 2000);
+            return { f, utcMs: window.sargas.state().tiles[0].utcMs };
+        });
+        if (!r.f || !r.f.ok || r.utcMs == null) return null;
+        const sent = counterNear(r.f.value, r.utcMs) * 40;
+        check(sent >= first - GOP_MS, `playback went back to ${rfc(sent)}, before the first frame ${rfc(first)}`);
+        return sent > T + (ROLL_S + 3) * 1000 ? { sent, utcMs: r.utcMs } : null;
+    }, 30000, `playback to go on past the end of its first ${ROLL_S}-s playlist window`);
+    log(`past the first playlist window: frame sent at ${rfc(crossed.sent)}, tile UTC ${rfc(crossed.utcMs)}`);
+    check(Math.abs(crossed.sent - crossed.utcMs) <= GOP_MS,
+        `after the window rollover tile 0 says ${rfc(crossed.utcMs)} but shows a frame sent at ${rfc(crossed.sent)}`);
 }
 
 // ---- e. back to live ------------------------------------------------------------------------
@@ -315,6 +333,8 @@ async function sixteenLive(page, liveUrls) {
     }, 20000, 'all 16 tiles back on their sub streams');
 }
 
+const ROLL_S = 6; // playlist window for step d (the console's default is ten minutes)
+
 async function main() {
     check(URL, 'SARGAS_URL is not set: run this through tests/browser/run.py');
     const browser = await launch();
@@ -341,6 +361,7 @@ async function main() {
         shots.push(join(dir, 'console-live-4.png'));
         await page.screenshot({ path: shots[shots.length - 1] });
         log('d. seek on the timeline');
+        await page.evaluate((s) => localStorage.setItem('sargas.playlistWindowS', String(s)), ROLL_S);
         await seekOnTimeline(page);
         shots.push(join(dir, 'console-playback.png'));
         await page.screenshot({ path: shots[shots.length - 1] });

@@ -7,7 +7,13 @@ import { mediaToUtc, utcToMedia, playlistEndUtc } from './time.js';
 // One playlist covers ten minutes from the moment asked for: the server reads the fragment
 // index of every file in the window before answering, so a short window keeps a seek fast;
 // when playback runs past its end the sync loop loads the next window (sync.js).
+// localStorage 'sargas.playlistWindowS' overrides it (the browser test uses a few seconds
+// to see playback roll over from one window to the next).
 const WINDOW_MS = 600 * 1000;
+const windowMs = () => {
+    const s = Number(window.localStorage && localStorage.getItem('sargas.playlistWindowS'));
+    return s >= 2 && s <= 6 * 3600 ? s * 1000 : WINDOW_MS;
+};
 
 export const playbackSupported = () => !!(window.Hls && window.Hls.isSupported());
 
@@ -98,7 +104,7 @@ export class PlaybackPlayer {
         });
         this.hls = hls;
         // A `to` in the future gets an EVENT playlist that hls.js keeps reloading as it grows.
-        const to = utcMs + WINDOW_MS;
+        const to = utcMs + windowMs();
         hls.on(Hls.Events.LEVEL_LOADED, (_e, data) => this.onLevel(data.details));
         hls.on(Hls.Events.LEVEL_UPDATED, (_e, data) => this.onLevel(data.details));
         hls.on(Hls.Events.ERROR, (_e, data) => this.onError(data));

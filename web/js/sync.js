@@ -19,6 +19,7 @@ export class MasterClock {
         this.basePerf = 0;
         this.playing = false;
         this.heldSince = null;
+        this.frozen = null;
     }
     now() {
         if (this.baseUtc == null) return null;
@@ -28,11 +29,17 @@ export class MasterClock {
         this.baseUtc = utcMs;
         this.basePerf = performance.now();
         this.heldSince = null;
+        this.frozen = null;
     }
-    // Takes back the time run since the last set() or hold(): the master waits for slow tiles.
+    // The master waits for slow tiles: it stays at the moment the hold began (not at the
+    // last set(): a hold in the middle of playback, e.g. while the next playlist window
+    // loads, must not send every tile back to where playback started).
     hold() {
+        if (this.frozen == null) this.frozen = this.now();
+        this.baseUtc = this.frozen;
         this.basePerf = performance.now();
     }
+    release() { this.frozen = null; }
     play() { if (!this.playing) { this.set(this.now()); this.playing = true; } }
     pause() { if (this.playing) { this.set(this.now()); this.playing = false; } }
     clear() { this.baseUtc = null; this.playing = false; this.heldSince = null; }
@@ -106,9 +113,13 @@ export function syncStep(clock, players) {
     } else {
         clock.heldSince = null;
     }
-    if (holding) clock.hold();
-    // Nobody has a recording here, but some have one later: skip the common gap.
-    else if (clock.playing && !recorded && next.utc !== Infinity) clock.set(next.utc);
+    if (holding) {
+        clock.hold();
+    } else {
+        clock.release();
+        // Nobody has a recording here, but some have one later: skip the common gap.
+        if (clock.playing && !recorded && next.utc !== Infinity) clock.set(next.utc);
+    }
 
     players.forEach((p, i) => {
         if (states[i] === 'gap') return;
