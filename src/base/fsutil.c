@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -34,6 +35,17 @@ int sg_path_join(const char *root, const char *rel, char *out, size_t n)
     }
     r = snprintf(out, n, "%s/%s", root, rel);
     return (r < 0 || (size_t)r >= n) ? -ENAMETOOLONG : 0;
+}
+
+int sg_path_resolve_under(const char *root_real, const char *path, char *out)
+{
+    size_t rl = strlen(root_real);
+
+    if (!realpath(path, out))
+        return -ENOENT;
+    if (strncmp(out, root_real, rl) || out[rl] != '/')
+        return -EACCES;
+    return 0;
 }
 
 int sg_mkdir_p(const char *path)

@@ -12,6 +12,10 @@
 /* Joins root and a relative path, refusing absolute paths, "..", empty components and
  * anything but [A-Za-z0-9._-/]. Returns 0, -EINVAL or -ENAMETOOLONG. */
 int sg_path_join(const char *root, const char *rel, char *out, size_t n);
+/* Resolves `path` (symlinks, "..") into out (PATH_MAX bytes) and checks that the result lies
+ * strictly under `root_real`, itself an already resolved directory. Returns 0, -ENOENT when
+ * the path does not resolve, or -EACCES when it resolves outside the root. */
+int sg_path_resolve_under(const char *root_real, const char *path, char *out);
 /* Creates every missing directory of `path` (mode 0750). */
 int sg_mkdir_p(const char *path);
 /* Creates the parent directories of a file path. */

@@ -175,16 +175,14 @@ static void load_indexes(struct sg_req *r, const struct sg_segment *segs, int n,
 {
     for (int i = 0; i < n; i++) {
         char abs[PATH_MAX];
-        int fd, rc;
+        int rc;
         memset(&idx[i], 0, sizeof(idx[i]));
         if (!playable(&segs[i]))
             continue;
-        fd = sg_http_open_segment(r->srv, &segs[i], abs, sizeof(abs));
-        if (fd < 0) {
-            sg_warn("http", r->id, "segment %" PRId64 " unreadable: %s", segs[i].id, sg_strerror(fd));
+        if ((rc = sg_http_segment_path(r->srv, &segs[i], abs)) < 0) {
+            sg_warn("http", r->id, "segment %" PRId64 " unreadable: %s", segs[i].id, sg_strerror(rc));
             continue;
         }
-        close(fd);
         if ((rc = sg_frag_cache_get(r->srv->frags, segs[i].id, abs, &idx[i])) < 0)
             sg_warn("http", r->id, "segment %" PRId64 " not indexable: %s", segs[i].id, sg_strerror(rc));
     }
@@ -248,7 +246,7 @@ int sg_media_segment(struct sg_req *r)
         return sg_reply_error(r, MHD_HTTP_NOT_FOUND, "not_found", "no such segment");
     if (rc < 0)
         return sg_reply_errno(r, rc, "segment");
-    if ((fd = sg_http_open_segment(r->srv, &seg, abs, sizeof(abs))) < 0)
+    if (sg_http_segment_path(r->srv, &seg, abs) < 0 || (fd = open(abs, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
         return sg_reply_error(r, MHD_HTTP_NOT_FOUND, "not_found", "segment file not available");
     if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
         close(fd);
@@ -307,10 +305,8 @@ int sg_media_download(struct sg_req *r)
     if (!src || !paths)
         abort();
     for (int i = 0; i < n; i++) {
-        int sfd;
-        if (!playable(&segs[i]) || (sfd = sg_http_open_segment(r->srv, &segs[i], paths[m], PATH_MAX)) < 0)
+        if (!playable(&segs[i]) || sg_http_segment_path(r->srv, &segs[i], paths[m]) < 0)
             continue;
-        close(sfd);
         src[m] = (struct sg_export_src){ .path = paths[m], .start_us = segs[i].start_us,
                                          .end_us = segs[i].end_us };
         m++;

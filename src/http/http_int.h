@@ -119,9 +119,10 @@ json_t *sg_json_time(int64_t utc_us);
 struct sg_catalog *sg_http_catalog(struct sg_http *h);
 void sg_http_catalog_put(struct sg_http *h, struct sg_catalog *c);
 
-/* Opens a recorded segment file for reading, resolved under its storage root (symlinks and
- * '..' cannot leave it). Fills abs (PATH_MAX). Returns an fd or a negative code. */
-int sg_http_open_segment(struct sg_http *h, const struct sg_segment *seg, char *abs, size_t n);
+/* The absolute path (abs: PATH_MAX bytes) of a recorded segment file, resolved under its
+ * configured storage root (symlinks and '..' cannot leave it). Returns 0, -ENOENT (file or
+ * root gone) or -EACCES (resolves outside the root). */
+int sg_http_segment_path(struct sg_http *h, const struct sg_segment *seg, char *abs);
 
 /* parse.c */
 /* Percent-decodes s in place (MHD's unescape callback); encoded NUL and control characters

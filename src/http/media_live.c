@@ -20,6 +20,21 @@ struct live_resp {
     int stream;
 };
 
+/* An endless response fed by reader(cls); free_cb(cls) runs when it ends (also here, when it
+ * cannot be created) and must take the viewer out of srv->live_viewers, which shutdown waits
+ * on. */
+static struct MHD_Response *endless_response(struct sg_http *srv, MHD_ContentReaderCallback reader,
+                                             void *cls, MHD_ContentReaderFreeCallback free_cb)
+{
+    struct MHD_Response *resp;
+
+    atomic_fetch_add(&srv->live_viewers, 1);
+    resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, LIVE_BLOCK, reader, cls, free_cb);
+    if (!resp)
+        free_cb(cls);
+    return resp;
+}
+
 static void live_wake(void *opaque)
 {
     struct live_resp *lr = opaque;
@@ -81,12 +96,8 @@ int sg_media_live(struct sg_req *r)
         return sg_reply_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
                               "no live video now: the camera is offline or connecting");
     }
-    atomic_fetch_add(&r->srv->live_viewers, 1);
-    resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, LIVE_BLOCK, live_read, lr, live_free);
-    if (!resp) {
-        live_free(lr);
+    if (!(resp = endless_response(r->srv, live_read, lr, live_free)))
         return MHD_NO;
-    }
     MHD_add_response_header(resp, "Content-Type", "video/mp4");
     MHD_add_response_header(resp, "X-Codecs", codecs);
     MHD_add_response_header(resp, "Cache-Control", "no-store");
@@ -327,12 +338,8 @@ int sg_media_live_mux(struct sg_req *r)
     m->next = r->srv->muxes;
     r->srv->muxes = m;
     pthread_mutex_unlock(&r->srv->mux_mu);
-    atomic_fetch_add(&r->srv->live_viewers, 1);
-    resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, LIVE_BLOCK, mux_read, m, mux_free);
-    if (!resp) {
-        mux_free(m);
+    if (!(resp = endless_response(r->srv, mux_read, m, mux_free)))
         return MHD_NO;
-    }
     MHD_add_response_header(resp, "Content-Type", "application/vnd.sargas.live-mux");
     MHD_add_response_header(resp, "Cache-Control", "no-store");
     return sg_reply(r, MHD_HTTP_OK, resp);

@@ -191,26 +191,19 @@ void sg_http_catalog_put(struct sg_http *h, struct sg_catalog *c)
 
 /* ---- segment files ---- */
 
-int sg_http_open_segment(struct sg_http *h, const struct sg_segment *seg, char *abs, size_t n)
+int sg_http_segment_path(struct sg_http *h, const struct sg_segment *seg, char *abs)
 {
     char root_real[PATH_MAX], joined[PATH_MAX];
-    int known = 0, fd;
-    size_t rl;
+    int known = 0;
 
     for (int i = 0; i < h->cfg->n_storage_roots; i++)
         if (!strcmp(h->cfg->storage_roots[i], seg->root))
             known = 1;
     if (!known)
         return -ENOENT; /* a root that is no longer configured */
-    if (!realpath(seg->root, root_real) || sg_path_join(seg->root, seg->path, joined, sizeof(joined)) < 0 ||
-        !realpath(joined, abs))
+    if (!realpath(seg->root, root_real) || sg_path_join(seg->root, seg->path, joined, sizeof(joined)) < 0)
         return -ENOENT;
-    (void)n;
-    rl = strlen(root_real);
-    if (strncmp(abs, root_real, rl) || abs[rl] != '/')
-        return -EACCES; /* resolved outside its root */
-    fd = open(abs, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    return fd < 0 ? -errno : fd;
+    return sg_path_resolve_under(root_real, joined, abs);
 }
 
 /* ---- request lifecycle ---- */

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/fsutil.h"
 #include "http/http_int.h"
 
 static const char *mime_of(const char *path)
@@ -58,7 +59,6 @@ int sg_static_file(struct sg_req *r, const char *path)
     char joined[PATH_MAX], real[PATH_MAX];
     struct stat st;
     struct MHD_Response *resp;
-    size_t rl = strlen(r->srv->web_root);
     int fd;
 
     if (!strcmp(path, "/"))
@@ -66,7 +66,7 @@ int sg_static_file(struct sg_req *r, const char *path)
     if (!r->srv->web_root[0] || !safe_path(path))
         return sg_reply_error(r, MHD_HTTP_NOT_FOUND, "not_found", "no such file");
     if (snprintf(joined, sizeof(joined), "%s%s", r->srv->web_root, path) >= (int)sizeof(joined) ||
-        !realpath(joined, real) || strncmp(real, r->srv->web_root, rl) || real[rl] != '/')
+        sg_path_resolve_under(r->srv->web_root, joined, real) < 0)
         return sg_reply_error(r, MHD_HTTP_NOT_FOUND, "not_found", "no such file");
     fd = open(real, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0)

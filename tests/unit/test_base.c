@@ -1,5 +1,9 @@
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/buf.h"
 #include "base/clock.h"
@@ -102,12 +106,67 @@ static void test_paths(void)
     CHECK(sg_path_join("/r", "ok", out, 4) == -ENAMETOOLONG);
 }
 
+/* sg_path_resolve_under on a real tree: a file inside, "..", a symlink out, a sibling whose
+ * name starts with the root's, the root itself, a missing file. */
+static void test_resolve_under(void)
+{
+    char tmpl[] = "/tmp/sg-resolve-XXXXXX", root[PATH_MAX], p[PATH_MAX + 64], out[PATH_MAX];
+    char *dir = mkdtemp(tmpl);
+    FILE *f;
+
+    CHECK(dir != NULL);
+    if (!dir)
+        return;
+    snprintf(p, sizeof(p), "%s/root", dir);
+    CHECK_EQ_INT(mkdir(p, 0700), 0);
+    CHECK(realpath(p, root) != NULL);
+    snprintf(p, sizeof(p), "%s/root-sibling", dir);
+    CHECK_EQ_INT(mkdir(p, 0700), 0);
+    snprintf(p, sizeof(p), "%s/root/in.txt", dir);
+    f = fopen(p, "w");
+    CHECK(f != NULL);
+    if (f)
+        fclose(f);
+    snprintf(p, sizeof(p), "%s/root-sibling/out.txt", dir);
+    f = fopen(p, "w");
+    CHECK(f != NULL);
+    if (f)
+        fclose(f);
+    snprintf(p, sizeof(p), "%s/root/link", dir);
+    CHECK_EQ_INT(symlink("../root-sibling/out.txt", p), 0);
+
+    snprintf(p, sizeof(p), "%s/root/in.txt", dir);
+    CHECK_EQ_INT(sg_path_resolve_under(root, p, out), 0);
+    snprintf(p, sizeof(p), "%s/in.txt", root);
+    CHECK_STR(out, p);
+    snprintf(p, sizeof(p), "%s/root/../root-sibling/out.txt", dir);
+    CHECK_EQ_INT(sg_path_resolve_under(root, p, out), -EACCES);
+    snprintf(p, sizeof(p), "%s/root/link", dir);
+    CHECK_EQ_INT(sg_path_resolve_under(root, p, out), -EACCES);
+    CHECK_EQ_INT(sg_path_resolve_under(root, root, out), -EACCES); /* the root is not under itself */
+    snprintf(p, sizeof(p), "%s/root/missing", dir);
+    CHECK_EQ_INT(sg_path_resolve_under(root, p, out), -ENOENT);
+
+    snprintf(p, sizeof(p), "%s/root/link", dir);
+    unlink(p);
+    snprintf(p, sizeof(p), "%s/root/in.txt", dir);
+    unlink(p);
+    snprintf(p, sizeof(p), "%s/root-sibling/out.txt", dir);
+    unlink(p);
+    snprintf(p, sizeof(p), "%s/root", dir);
+    rmdir(p);
+    snprintf(p, sizeof(p), "%s/root-sibling", dir);
+    rmdir(p);
+    rmdir(dir);
+}
+
 int main(void)
 {
     test_time();
     test_buf();
     test_queue();
     test_paths();
+    test_resolve_under();
     CHECK_STR(sg_strerror(SG_E_URL), "URL refused");
     CHECK_STR(sg_strerror(-ENOENT), "No such file or directory");
     return check_done("test_base");
