@@ -12,6 +12,7 @@
 #include "base/err.h"
 #include "base/fsutil.h"
 #include "base/log.h"
+#include "catalog/catalog_int.h"
 
 /* Numbered migrations, applied in order at open; PRAGMA user_version records how far. */
 static const char *const migrations[] = {
@@ -72,6 +73,104 @@ static const char *const migrations[] = {
     "  reason TEXT NOT NULL CHECK (length(reason) > 0),"
     "  created_by TEXT NOT NULL DEFAULT '',"
     "  created_us INTEGER NOT NULL);",
+    /* 2: sites, accounts, sessions, API tokens and the audit trail. Camera names become
+     * unique per site (a table rebuild: SQLite cannot drop a column constraint). */
+    "CREATE TABLE sites ("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  public_key BLOB,"          /* Ed25519; the secret key is a file in key_dir */
+    "  created_us INTEGER NOT NULL);"
+    "INSERT INTO sites (id, name, created_us)"
+    "  VALUES (1, 'default', CAST((julianday('now') - 2440587.5) * 86400000000 AS INTEGER));"
+    "CREATE TABLE cameras_v2 ("
+    "  id INTEGER PRIMARY KEY,"
+    "  site_id INTEGER NOT NULL DEFAULT 1 REFERENCES sites (id),"
+    "  name TEXT NOT NULL,"
+    "  main_url TEXT NOT NULL,"
+    "  sub_url TEXT NOT NULL DEFAULT '',"
+    "  retain_hours INTEGER NOT NULL CHECK (retain_hours > 0),"
+    "  transport INTEGER NOT NULL DEFAULT 0,"
+    "  record_sub INTEGER NOT NULL DEFAULT 0,"
+    "  enabled INTEGER NOT NULL DEFAULT 1,"
+    "  removed INTEGER NOT NULL DEFAULT 0,"
+    "  created_us INTEGER NOT NULL,"
+    "  updated_us INTEGER NOT NULL,"
+    "  UNIQUE (site_id, name));"
+    "INSERT INTO cameras_v2 (id, site_id, name, main_url, sub_url, retain_hours, transport,"
+    "  record_sub, enabled, removed, created_us, updated_us)"
+    "  SELECT id, 1, name, main_url, sub_url, retain_hours, transport, record_sub, enabled,"
+    "  removed, created_us, updated_us FROM cameras;"
+    "DROP TABLE cameras;"
+    "ALTER TABLE cameras_v2 RENAME TO cameras;"
+    "CREATE TABLE users ("
+    "  id INTEGER PRIMARY KEY,"
+    "  site_id INTEGER NOT NULL REFERENCES sites (id),"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  role INTEGER NOT NULL CHECK (role BETWEEN 1 AND 5),"
+    "  all_cameras INTEGER NOT NULL DEFAULT 1,"
+    "  disabled INTEGER NOT NULL DEFAULT 0,"
+    "  pw_hash TEXT NOT NULL,"
+    "  created_us INTEGER NOT NULL,"
+    "  updated_us INTEGER NOT NULL);"
+    "CREATE TABLE grants ("
+    "  user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,"
+    "  camera_id INTEGER NOT NULL REFERENCES cameras (id),"
+    "  allow INTEGER NOT NULL CHECK (allow IN (0, 1)),"
+    "  PRIMARY KEY (user_id, camera_id));"
+    "CREATE TABLE sessions ("
+    "  id INTEGER PRIMARY KEY,"
+    "  user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,"
+    "  token_hash BLOB NOT NULL UNIQUE,"
+    "  csrf TEXT NOT NULL,"
+    "  source TEXT NOT NULL DEFAULT '',"
+    "  created_us INTEGER NOT NULL,"
+    "  expires_us INTEGER NOT NULL,"
+    "  last_seen_us INTEGER NOT NULL,"
+    "  revoked_us INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX sessions_by_user ON sessions (user_id);"
+    "CREATE TABLE api_tokens ("
+    "  id INTEGER PRIMARY KEY,"
+    "  user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,"
+    "  name TEXT NOT NULL,"
+    "  token_hash BLOB NOT NULL UNIQUE,"
+    "  perms INTEGER NOT NULL,"
+    "  created_us INTEGER NOT NULL,"
+    "  expires_us INTEGER NOT NULL DEFAULT 0,"
+    "  last_used_us INTEGER NOT NULL DEFAULT 0,"
+    "  revoked_us INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE audit ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  ts_us INTEGER NOT NULL,"
+    "  site_id INTEGER NOT NULL,"
+    "  user_id INTEGER NOT NULL DEFAULT 0,"
+    "  user_name TEXT NOT NULL DEFAULT '',"
+    "  source TEXT NOT NULL DEFAULT '',"
+    "  action TEXT NOT NULL,"
+    "  outcome TEXT NOT NULL,"
+    "  camera_id INTEGER NOT NULL DEFAULT 0,"
+    "  object TEXT NOT NULL DEFAULT '',"
+    "  detail TEXT NOT NULL DEFAULT '',"
+    "  prev_hash BLOB NOT NULL,"
+    "  hash BLOB NOT NULL);"
+    "CREATE INDEX audit_by_site ON audit (site_id, ts_us);"
+    "CREATE TABLE audit_signatures ("
+    "  id INTEGER PRIMARY KEY,"
+    "  seq INTEGER NOT NULL,"
+    "  site_id INTEGER NOT NULL,"
+    "  ts_us INTEGER NOT NULL,"
+    "  hash BLOB NOT NULL,"
+    "  signature BLOB NOT NULL);"
+    /* Append-only: the catalog refuses to change or delete what was written. Someone with
+     * the database file can still drop these triggers; the hash chain and the signatures are
+     * what make that visible (sargas audit verify). */
+    "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit"
+    "  BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;"
+    "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
+    "  BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;"
+    "CREATE TRIGGER audit_sig_no_update BEFORE UPDATE ON audit_signatures"
+    "  BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;"
+    "CREATE TRIGGER audit_sig_no_delete BEFORE DELETE ON audit_signatures"
+    "  BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;",
 };
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -86,7 +185,7 @@ enum stmt_id {
     S_COUNT
 };
 
-#define CAM_COLS "id, name, main_url, sub_url, retain_hours, transport, record_sub, enabled, created_us, updated_us"
+#define CAM_COLS "id, name, main_url, sub_url, retain_hours, transport, record_sub, enabled, created_us, updated_us, site_id"
 #define SEG_COLS "s.id, s.camera_id, s.stream, s.start_us, s.end_us, s.bytes, s.root, s.path, s.codec, s.width, s.height, s.status"
 #define NOT_LOCKED \
     " NOT EXISTS (SELECT 1 FROM evidence_locks l WHERE (l.camera_id = 0 OR l.camera_id = s.camera_id)" \
@@ -94,13 +193,14 @@ enum stmt_id {
 
 static const char *const stmt_sql[S_COUNT] = {
     [S_CAM_ADD] = "INSERT INTO cameras (name, main_url, sub_url, retain_hours, transport, record_sub,"
-                  " enabled, created_us, updated_us) VALUES (?,?,?,?,?,?,?,?,?)",
+                  " enabled, created_us, updated_us, site_id) VALUES (?,?,?,?,?,?,?,?,?,?)",
     [S_CAM_UPDATE] = "UPDATE cameras SET name=?, main_url=?, sub_url=?, retain_hours=?, transport=?,"
                      " record_sub=?, enabled=?, updated_us=? WHERE id=? AND removed=0",
     [S_CAM_REMOVE] = "UPDATE cameras SET removed=1, enabled=0, name=name||' (removed '||id||')',"
                      " updated_us=? WHERE id=? AND removed=0",
     [S_CAM_GET] = "SELECT " CAM_COLS " FROM cameras WHERE id=? AND removed=0",
-    [S_CAM_FIND] = "SELECT " CAM_COLS " FROM cameras WHERE name=? AND removed=0",
+    [S_CAM_FIND] = "SELECT " CAM_COLS " FROM cameras WHERE name=?1 AND (?2 = 0 OR site_id = ?2)"
+                   " AND removed=0 ORDER BY id LIMIT 1",
     [S_CAM_LIST] = "SELECT " CAM_COLS " FROM cameras WHERE removed=0 ORDER BY id",
     [S_STATE_SET] = "INSERT INTO stream_state (camera_id, stream, state, since_us, last_error, codec,"
                     " width, height, updated_us) VALUES (?,?,?,?,?,?,?,?,?)"
@@ -147,11 +247,7 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_ROLLBACK] = "ROLLBACK",
 };
 
-struct sg_catalog {
-    sqlite3 *db;
-    sqlite3_stmt *stmt[S_COUNT];
-    int64_t data_version;
-};
+_Static_assert(S_COUNT <= 64, "catalog.c's statements must fit struct sg_catalog's stmt[]");
 
 static int db_error(struct sg_catalog *cat, const char *what)
 {
@@ -250,12 +346,18 @@ static int migrate(struct sg_catalog *cat)
         sg_error("catalog", 0, "catalog schema %d is newer than this program (%d)", v, N_MIGRATIONS);
         return SG_E_CATALOG;
     }
-    for (; v < N_MIGRATIONS; v++) {
+    while (v < N_MIGRATIONS) {
         char pragma[64];
         int r;
 
+        /* Read the version again under the write lock: another process (sargas and sargasd
+         * starting together) may have migrated in the meantime. */
         if ((r = exec_sql(cat, "BEGIN IMMEDIATE")) < 0)
             return r;
+        if ((v = user_version(cat)) < 0 || v >= N_MIGRATIONS) {
+            exec_sql(cat, "COMMIT");
+            return v < 0 ? SG_E_CATALOG : 0;
+        }
         snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", v + 1);
         if ((r = exec_sql(cat, migrations[v])) < 0 || (r = exec_sql(cat, pragma)) < 0) {
             exec_sql(cat, "ROLLBACK");
@@ -263,7 +365,8 @@ static int migrate(struct sg_catalog *cat)
         }
         if ((r = exec_sql(cat, "COMMIT")) < 0)
             return r;
-        sg_info("catalog", 0, "schema migrated to version %d", v + 1);
+        v++;
+        sg_info("catalog", 0, "schema migrated to version %d", v);
     }
     return 0;
 }
@@ -318,6 +421,8 @@ void sg_catalog_close(struct sg_catalog **catp)
         return;
     for (int i = 0; i < S_COUNT; i++)
         sqlite3_finalize(cat->stmt[i]);
+    for (int i = 0; i < CATALOG__N_EXTRA; i++)
+        sqlite3_finalize(cat->extra[i]);
     sqlite3_close(cat->db);
     free(cat);
     *catp = NULL;
@@ -378,6 +483,7 @@ static void read_camera(sqlite3_stmt *s, struct sg_camera *c)
     c->enabled = sqlite3_column_int(s, 7);
     c->created_us = sqlite3_column_int64(s, 8);
     c->updated_us = sqlite3_column_int64(s, 9);
+    c->site_id = sqlite3_column_int64(s, 10);
 }
 
 int sg_catalog_camera_add(struct sg_catalog *cat, struct sg_camera *cam)
@@ -391,6 +497,7 @@ int sg_catalog_camera_add(struct sg_catalog *cat, struct sg_camera *cam)
     bind_camera(s, cam);
     sqlite3_bind_int64(s, 8, now);
     sqlite3_bind_int64(s, 9, now);
+    sqlite3_bind_int64(s, 10, cam->site_id > 0 ? cam->site_id : 1);
     if ((r = run(cat, s, "camera add")) < 0)
         return r;
     cam->id = sqlite3_last_insert_rowid(cat->db);
@@ -450,13 +557,15 @@ int sg_catalog_camera_get(struct sg_catalog *cat, int64_t id, struct sg_camera *
     return camera_one(cat, s, out);
 }
 
-int sg_catalog_camera_find(struct sg_catalog *cat, const char *name, struct sg_camera *out)
+int sg_catalog_camera_find(struct sg_catalog *cat, int64_t site_id, const char *name,
+                           struct sg_camera *out)
 {
     sqlite3_stmt *s = stmt(cat, S_CAM_FIND);
 
     if (!s)
         return SG_E_CATALOG;
     sqlite3_bind_text(s, 1, name, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(s, 2, site_id);
     return camera_one(cat, s, out);
 }
 
@@ -490,6 +599,66 @@ static int collect(struct sg_catalog *cat, sqlite3_stmt *s, size_t size,
     }
     *out = arr;
     return n;
+}
+
+/* ---- helpers for the catalog's other files (catalog_int.h) ---- */
+
+sqlite3_stmt *catalog__stmt(struct sg_catalog *cat, int slot, const char *sql)
+{
+    sqlite3_stmt *s;
+
+    if (slot < 0 || slot >= CATALOG__N_EXTRA)
+        return NULL;
+    s = cat->extra[slot];
+    if (!s) {
+        if (sqlite3_prepare_v3(cat->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL)) {
+            db_error(cat, "prepare");
+            return NULL;
+        }
+        cat->extra[slot] = s;
+    }
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return s;
+}
+
+int catalog__run(struct sg_catalog *cat, sqlite3_stmt *s, const char *what) { return run(cat, s, what); }
+int catalog__error(struct sg_catalog *cat, const char *what) { return db_error(cat, what); }
+void catalog__copy_text(char *dst, size_t n, sqlite3_stmt *s, int col) { copy_text(dst, n, s, col); }
+
+int catalog__copy_blob(void *dst, size_t n, sqlite3_stmt *s, int col)
+{
+    const void *b = sqlite3_column_blob(s, col);
+
+    if (!b || (size_t)sqlite3_column_bytes(s, col) != n) {
+        memset(dst, 0, n);
+        return -1;
+    }
+    memcpy(dst, b, n);
+    return 0;
+}
+
+int catalog__collect(struct sg_catalog *cat, sqlite3_stmt *s, size_t size,
+                     void (*read)(sqlite3_stmt *, void *), void **out)
+{
+    return collect(cat, s, size, read, out);
+}
+
+int catalog__one(struct sg_catalog *cat, sqlite3_stmt *s, void (*read)(sqlite3_stmt *, void *),
+                 void *out, const char *what)
+{
+    int rc;
+
+    if (!s)
+        return SG_E_CATALOG;
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        read(s, out);
+        sqlite3_reset(s);
+        return 0;
+    }
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? SG_E_NOTFOUND : db_error(cat, what);
 }
 
 static void read_camera_v(sqlite3_stmt *s, void *p) { read_camera(s, p); }

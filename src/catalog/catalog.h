@@ -25,6 +25,7 @@ enum sg_seg_status {
 
 struct sg_camera {
     int64_t id;
+    int64_t site_id;          /* the municipality that owns it (0 on add = site 1) */
     char name[SG_NAME_MAX];
     char main_url[SG_URL_MAX];
     char sub_url[SG_URL_MAX]; /* "" = none */
@@ -91,7 +92,9 @@ int sg_catalog_camera_add(struct sg_catalog *cat, struct sg_camera *cam);
 int sg_catalog_camera_update(struct sg_catalog *cat, const struct sg_camera *cam);
 int sg_catalog_camera_remove(struct sg_catalog *cat, int64_t id);
 int sg_catalog_camera_get(struct sg_catalog *cat, int64_t id, struct sg_camera *out);
-int sg_catalog_camera_find(struct sg_catalog *cat, const char *name, struct sg_camera *out);
+/* By name within a site (site_id 0 = any site, lowest id first). */
+int sg_catalog_camera_find(struct sg_catalog *cat, int64_t site_id, const char *name,
+                           struct sg_camera *out);
 /* Fills a malloc'd array (caller frees) with all cameras ordered by id; returns the count. */
 int sg_catalog_camera_list(struct sg_catalog *cat, struct sg_camera **out);
 
@@ -141,6 +144,160 @@ int sg_catalog_loss_list(struct sg_catalog *cat, int64_t camera_id, int64_t from
 int sg_catalog_lock_add(struct sg_catalog *cat, struct sg_lock *lock);
 int sg_catalog_lock_remove(struct sg_catalog *cat, int64_t id);
 int sg_catalog_lock_list(struct sg_catalog *cat, struct sg_lock **out);
+
+/* ---- sites, users, grants, sessions, API tokens (catalog_auth.c) ---- */
+
+#define SG_PWHASH_MAX 128   /* crypto_pwhash_STRBYTES */
+#define SG_HASH_BYTES 32    /* SHA-256 */
+#define SG_PUBKEY_BYTES 32  /* Ed25519 public key */
+#define SG_SIG_BYTES 64     /* Ed25519 signature */
+#define SG_CSRF_MAX 64
+#define SG_SOURCE_MAX 64    /* a client address as text */
+
+struct sg_site {
+    int64_t id;
+    char name[SG_NAME_MAX];
+    unsigned char public_key[SG_PUBKEY_BYTES];
+    int has_key;
+    int64_t created_us;
+};
+
+/* Roles as stored (users.role); names and permissions live in src/auth. */
+enum sg_role { SG_ROLE_ADMIN = 1, SG_ROLE_OPERATOR, SG_ROLE_INVESTIGATOR, SG_ROLE_VIEWER, SG_ROLE_AUDITOR };
+
+struct sg_user {
+    int64_t id, site_id;
+    char name[SG_NAME_MAX];
+    int role;                  /* enum sg_role */
+    int all_cameras;           /* 1: every camera of the site unless denied; 0: only granted ones */
+    int disabled;
+    char pw_hash[SG_PWHASH_MAX];
+    int64_t created_us, updated_us;
+};
+
+struct sg_grant {
+    int64_t user_id, camera_id;
+    int allow;                 /* 1 grant, 0 deny */
+};
+
+struct sg_session {
+    int64_t id, user_id;
+    unsigned char token_hash[SG_HASH_BYTES];
+    char csrf[SG_CSRF_MAX];
+    char source[SG_SOURCE_MAX];
+    int64_t created_us, expires_us, last_seen_us, revoked_us;
+};
+
+struct sg_token {
+    int64_t id, user_id;
+    char name[SG_NAME_MAX];
+    unsigned char token_hash[SG_HASH_BYTES];
+    unsigned perms;            /* permission bits (src/auth), within the user's role */
+    int64_t created_us, expires_us /* 0 = never */, last_used_us, revoked_us;
+};
+
+int sg_catalog_site_add(struct sg_catalog *cat, struct sg_site *site);  /* fills id */
+int sg_catalog_site_get(struct sg_catalog *cat, int64_t id, struct sg_site *out);
+int sg_catalog_site_find(struct sg_catalog *cat, const char *name, struct sg_site *out);
+int sg_catalog_site_list(struct sg_catalog *cat, struct sg_site **out);  /* caller frees */
+/* Records the site's public key; refuses (SG_E_EXISTS) when it already has one. */
+int sg_catalog_site_set_key(struct sg_catalog *cat, int64_t id,
+                            const unsigned char pk[SG_PUBKEY_BYTES]);
+
+int sg_catalog_user_add(struct sg_catalog *cat, struct sg_user *u);      /* fills id; names unique */
+/* Changes role, all_cameras, disabled and pw_hash (name and site stay). */
+int sg_catalog_user_update(struct sg_catalog *cat, const struct sg_user *u);
+/* Deletes the user with their grants, sessions and tokens (audit entries keep the name). */
+int sg_catalog_user_remove(struct sg_catalog *cat, int64_t id);
+int sg_catalog_user_get(struct sg_catalog *cat, int64_t id, struct sg_user *out);
+int sg_catalog_user_find(struct sg_catalog *cat, const char *name, struct sg_user *out);
+/* Users of one site (0 = all), by id; caller frees. */
+int sg_catalog_user_list(struct sg_catalog *cat, int64_t site_id, struct sg_user **out);
+/* Number of enabled admins (all sites). */
+int sg_catalog_admin_count(struct sg_catalog *cat);
+
+/* Grants: set replaces the user's row for that camera; returns 0. get returns 1 with *allow,
+ * or 0 when the user has no row for the camera. */
+int sg_catalog_grant_set(struct sg_catalog *cat, int64_t user_id, int64_t camera_id, int allow);
+int sg_catalog_grant_remove(struct sg_catalog *cat, int64_t user_id, int64_t camera_id);
+int sg_catalog_grant_get(struct sg_catalog *cat, int64_t user_id, int64_t camera_id, int *allow);
+int sg_catalog_grant_list(struct sg_catalog *cat, int64_t user_id, struct sg_grant **out);
+/* Removes every grant of the user. */
+int sg_catalog_grant_clear(struct sg_catalog *cat, int64_t user_id);
+
+int sg_catalog_session_add(struct sg_catalog *cat, struct sg_session *s);  /* fills id */
+/* The session with this token hash, whatever its state (the caller checks expiry/revocation). */
+int sg_catalog_session_find(struct sg_catalog *cat, const unsigned char hash[SG_HASH_BYTES],
+                            struct sg_session *out);
+int sg_catalog_session_touch(struct sg_catalog *cat, int64_t id, int64_t now_us);
+int sg_catalog_session_revoke(struct sg_catalog *cat, int64_t id, int64_t now_us);
+/* Revokes every live session of the user; returns how many. */
+int sg_catalog_session_revoke_user(struct sg_catalog *cat, int64_t user_id, int64_t now_us);
+/* Deletes sessions that ended (expired or revoked) before `before_us`; returns how many. */
+int sg_catalog_session_purge(struct sg_catalog *cat, int64_t before_us);
+
+int sg_catalog_token_add(struct sg_catalog *cat, struct sg_token *t);      /* fills id */
+int sg_catalog_token_find(struct sg_catalog *cat, const unsigned char hash[SG_HASH_BYTES],
+                          struct sg_token *out);
+int sg_catalog_token_get(struct sg_catalog *cat, int64_t id, struct sg_token *out);
+/* Tokens of one user (0 = all), by id; caller frees. */
+int sg_catalog_token_list(struct sg_catalog *cat, int64_t user_id, struct sg_token **out);
+int sg_catalog_token_revoke(struct sg_catalog *cat, int64_t id, int64_t now_us);
+int sg_catalog_token_touch(struct sg_catalog *cat, int64_t id, int64_t now_us);
+
+/* ---- the audit trail (catalog_audit.c; hashing and signing are src/audit's) ---- */
+
+#define SG_ACTION_MAX 48
+#define SG_OUTCOME_MAX 16
+#define SG_OBJECT_MAX 256
+#define SG_DETAIL_MAX 1024
+
+struct sg_audit_entry {
+    int64_t seq;               /* 1, 2, 3, ... without gaps */
+    int64_t ts_us;
+    int64_t site_id;           /* the site the action concerns (1 when none can be told) */
+    int64_t user_id;           /* 0 = nobody signed in (or the command line) */
+    char user[SG_NAME_MAX];    /* the name as given, also for failed logins */
+    char source[SG_SOURCE_MAX];/* client address, or "cli" */
+    char action[SG_ACTION_MAX];/* "login", "live.start", "camera.update", "access.denied", ... */
+    char outcome[SG_OUTCOME_MAX]; /* "ok", "denied", "failed" */
+    int64_t camera_id;         /* 0 = none */
+    char object[SG_OBJECT_MAX];/* what was touched: a route, "user:7", a time range, ... */
+    char detail[SG_DETAIL_MAX];/* JSON object text, "" = none */
+    unsigned char prev_hash[SG_HASH_BYTES], hash[SG_HASH_BYTES];
+};
+
+struct sg_audit_sig {
+    int64_t id, seq, site_id, ts_us;
+    unsigned char hash[SG_HASH_BYTES];   /* the chain hash of entry `seq` */
+    unsigned char sig[SG_SIG_BYTES];     /* Ed25519 over the signed message (src/audit) */
+};
+
+struct sg_audit_filter {
+    int64_t site_id;           /* 0 = every site */
+    const char *user;          /* exact user name, NULL = any */
+    int64_t camera_id;         /* 0 = any */
+    const char *action;        /* exact action or prefix ending in '.', e.g. "live." ; NULL = any */
+    int64_t from_us, to_us;    /* 0 = open */
+    int64_t before_seq;        /* paging: only seq < before_seq (0 = from the newest) */
+    int limit;                 /* at most this many, newest first */
+};
+
+/* The newest entry's seq and hash (0 and all zero bytes when the trail is empty). */
+int sg_catalog_audit_head(struct sg_catalog *cat, int64_t *seq, unsigned char hash[SG_HASH_BYTES]);
+/* Inserts a complete entry (seq, hashes filled by the caller inside a write transaction). */
+int sg_catalog_audit_insert(struct sg_catalog *cat, const struct sg_audit_entry *e);
+/* Entries with seq > after_seq in seq order, at most limit (for verification). Caller frees. */
+int sg_catalog_audit_page(struct sg_catalog *cat, int64_t after_seq, int limit,
+                          struct sg_audit_entry **out);
+/* Entries matching the filter, newest first. Caller frees; returns the count. */
+int sg_catalog_audit_list(struct sg_catalog *cat, const struct sg_audit_filter *f,
+                          struct sg_audit_entry **out);
+int sg_catalog_audit_sig_add(struct sg_catalog *cat, struct sg_audit_sig *sig);  /* fills id */
+/* All signatures in id order. Caller frees; returns the count. */
+int sg_catalog_audit_sig_list(struct sg_catalog *cat, struct sg_audit_sig **out);
+/* The highest seq signed for this site (0 if none). */
+int sg_catalog_audit_sig_last(struct sg_catalog *cat, int64_t site_id, int64_t *seq);
 
 const char *sg_stream_name(int stream);   /* "main" / "sub" */
 int sg_stream_parse(const char *s);        /* -> enum or SG_E_NOTFOUND */

@@ -11,15 +11,17 @@
 #include "base/clock.h"
 #include "base/err.h"
 #include "base/log.h"
+#include "audit/audit.h"
+#include "auth/auth.h"
 #include "catalog/catalog.h"
+#include "cli/cli.h"
 #include "config/config.h"
 #include "ingest/url.h"
 
-static struct sg_config cfg;
+struct sg_config sg_cli_cfg;
+#define cfg sg_cli_cfg
 
-static int die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int die(const char *fmt, ...)
+int sg_cli_die(const char *fmt, ...)
 {
     va_list ap;
 
@@ -50,11 +52,45 @@ static void usage(FILE *f)
           "  lock add --camera ID|all --from T --to T --reason TEXT [--by NAME]\n"
           "  lock list [--json]\n"
           "  lock remove --id ID\n"
+          "sites (municipalities; each has an Ed25519 key for signatures):\n"
+          "  site add NAME | site list [--json]\n"
+          "users (roles: admin, operator, investigator, viewer, auditor):\n"
+          "  user add NAME --role ROLE [--site SITE] [--granted-only] [--password-stdin]\n"
+          "  user list [--site SITE] [--json]\n"
+          "  user set NAME [--role ROLE] [--all-cameras | --granted-only] [--enable | --disable]\n"
+          "  user passwd NAME [--password-stdin]\n"
+          "  user remove NAME\n"
+          "  user grant NAME --camera ID [--deny | --clear]\n"
+          "  token add USER --name LABEL [--scope PERM]... [--expires-days N]\n"
+          "  token list [--user USER] [--json] | token revoke ID\n"
+          "audit trail:\n"
+          "  audit verify [--key SITE=PUBKEY_HEX]...\n"
+          "  audit list [--user U] [--camera ID] [--action A] [--from T] [--to T] [--limit N] [--json]\n"
+          "  audit sign\n"
           "Times T are RFC 3339, e.g. 2026-11-21T02:30:00Z. Camera URLs must be rtsp:// or rtsps://.\n",
           f);
 }
 
-static int open_catalog(struct sg_catalog **cat)
+void sg_cli_audit(struct sg_catalog *cat, int64_t site_id, const char *action, int64_t camera_id,
+                  const char *object, const char *detail_json)
+{
+    struct sg_audit_entry e = { .site_id = site_id > 0 ? site_id : 1, .camera_id = camera_id };
+    const char *who = getenv("SUDO_USER");
+    int r;
+
+    if (!who || !*who)
+        who = getenv("USER");
+    snprintf(e.user, sizeof(e.user), "cli:%s", who && *who ? who : "?");
+    snprintf(e.source, sizeof(e.source), "cli");
+    snprintf(e.action, sizeof(e.action), "%s", action);
+    snprintf(e.outcome, sizeof(e.outcome), "ok");
+    snprintf(e.object, sizeof(e.object), "%s", object ? object : "");
+    snprintf(e.detail, sizeof(e.detail), "%s", detail_json ? detail_json : "");
+    if ((r = sg_audit_append(cat, &e)) < 0)
+        fprintf(stderr, "sargas: warning: could not write the audit entry (%s)\n", sg_strerror(r));
+}
+
+int sg_cli_open_catalog(struct sg_catalog **cat)
 {
     int r = sg_catalog_open(cfg.catalog, 0, cat);
 
@@ -169,7 +205,7 @@ static int apply_camera_args(const struct args *a, struct sg_camera *cam)
 
     if (a->rename) {
         if (!sg_camera_name_valid(a->rename))
-            return die("invalid camera name '%s' (1-127 characters, no control characters)", a->rename);
+            return sg_cli_die("invalid camera name '%s' (1-127 characters, no control characters)", a->rename);
         snprintf(cam->name, sizeof(cam->name), "%s", a->rename);
     }
     if (a->main_url) {
@@ -178,7 +214,7 @@ static int apply_camera_args(const struct args *a, struct sg_camera *cam)
         snprintf(cam->main_url, sizeof(cam->main_url), "%s", a->main_url);
     }
     if (a->sub_url && a->no_sub)
-        return die("--sub and --no-sub exclude each other");
+        return sg_cli_die("--sub and --no-sub exclude each other");
     if (a->sub_url) {
         if (check_url("sub", a->sub_url) < 0)
             return 2;
@@ -188,13 +224,13 @@ static int apply_camera_args(const struct args *a, struct sg_camera *cam)
         cam->sub_url[0] = 0;
     if (a->retain) {
         if (parse_int_arg(a->retain, 1, 24 * 366 * 10, &v) < 0)
-            return die("--retain-hours must be a whole number of hours from 1 to 87840, got '%s'", a->retain);
+            return sg_cli_die("--retain-hours must be a whole number of hours from 1 to 87840, got '%s'", a->retain);
         cam->retain_hours = (int)v;
     }
     if (a->transport) {
         int t = sg_transport_parse(a->transport);
         if (t < 0)
-            return die("--transport must be default, tcp or udp, got '%s'", a->transport);
+            return sg_cli_die("--transport must be default, tcp or udp, got '%s'", a->transport);
         cam->transport = t;
     }
     if (a->has_recsub) {
@@ -203,10 +239,10 @@ static int apply_camera_args(const struct args *a, struct sg_camera *cam)
         else if (!strcmp(a->recsub, "no"))
             cam->record_sub = 0;
         else
-            return die("--record-sub takes yes or no, got '%s'", a->recsub);
+            return sg_cli_die("--record-sub takes yes or no, got '%s'", a->recsub);
     }
     if (a->enable && a->disable)
-        return die("--enable and --disable exclude each other");
+        return sg_cli_die("--enable and --disable exclude each other");
     if (a->enable)
         cam->enabled = 1;
     if (a->disable)
@@ -220,16 +256,16 @@ static int find_camera(struct sg_catalog *cat, const struct args *a, struct sg_c
     int r;
 
     if (!!a->id == !!a->name)
-        return die("give exactly one of --id or --name");
+        return sg_cli_die("give exactly one of --id or --name");
     if (a->id) {
         if (parse_int_arg(a->id, 1, 0x7fffffff, &id) < 0)
-            return die("--id must be a positive number, got '%s'", a->id);
+            return sg_cli_die("--id must be a positive number, got '%s'", a->id);
         r = sg_catalog_camera_get(cat, id, cam);
     } else {
-        r = sg_catalog_camera_find(cat, a->name, cam);
+        r = sg_catalog_camera_find(cat, 0, a->name, cam);
     }
     if (r == SG_E_NOTFOUND)
-        return die("no such camera: %s", a->id ? a->id : a->name);
+        return sg_cli_die("no such camera: %s", a->id ? a->id : a->name);
     return r < 0 ? 1 : 0;
 }
 
@@ -239,9 +275,9 @@ static int camera_add(struct sg_catalog *cat, struct args *a)
     int r;
 
     if (!a->name || !a->main_url)
-        return die("camera add needs --name and --main");
+        return sg_cli_die("camera add needs --name and --main");
     if (a->id || a->no_sub || a->enable)
-        return die("camera add takes --disabled, not --id/--no-sub/--enable");
+        return sg_cli_die("camera add takes --disabled, not --id/--no-sub/--enable");
     memset(&cam, 0, sizeof(cam));
     cam.retain_hours = cfg.default_retain_hours;
     cam.enabled = 1;
@@ -250,7 +286,7 @@ static int camera_add(struct sg_catalog *cat, struct args *a)
         return r;
     r = sg_catalog_camera_add(cat, &cam);
     if (r == SG_E_EXISTS)
-        return die("a camera named '%s' already exists", cam.name);
+        return sg_cli_die("a camera named '%s' already exists", cam.name);
     if (r < 0)
         return 1;
     printf("camera %lld added: %s\n", (long long)cam.id, cam.name);
@@ -268,7 +304,7 @@ static int camera_set(struct sg_catalog *cat, struct args *a)
         return r;
     r = sg_catalog_camera_update(cat, &cam);
     if (r == SG_E_EXISTS)
-        return die("a camera named '%s' already exists", cam.name);
+        return sg_cli_die("a camera named '%s' already exists", cam.name);
     if (r < 0)
         return 1;
     printf("camera %lld updated\n", (long long)cam.id);
@@ -366,11 +402,11 @@ static int time_range(const struct args *a, int64_t *from, int64_t *to)
     *from = 0;
     *to = 0;
     if (a->from && sg_utc_parse(a->from, from) < 0)
-        return die("--from must be an RFC 3339 time such as 2026-11-21T02:30:00Z, got '%s'", a->from);
+        return sg_cli_die("--from must be an RFC 3339 time such as 2026-11-21T02:30:00Z, got '%s'", a->from);
     if (a->to && sg_utc_parse(a->to, to) < 0)
-        return die("--to must be an RFC 3339 time such as 2026-11-21T02:30:00Z, got '%s'", a->to);
+        return sg_cli_die("--to must be an RFC 3339 time such as 2026-11-21T02:30:00Z, got '%s'", a->to);
     if (*to && *from >= *to)
-        return die("--from must be before --to");
+        return sg_cli_die("--from must be before --to");
     return 0;
 }
 
@@ -384,7 +420,7 @@ static int camera_id_arg(const struct args *a, int64_t *id, int allow_all)
     if (allow_all && !strcmp(a->camera, "all"))
         return 0;
     if (parse_int_arg(a->camera, 1, 0x7fffffff, &v) < 0)
-        return die("--camera must be a camera id%s", allow_all ? " or 'all'" : "");
+        return sg_cli_die("--camera must be a camera id%s", allow_all ? " or 'all'" : "");
     *id = v;
     return 0;
 }
@@ -469,7 +505,7 @@ static int lock_cmd(struct sg_catalog *cat, const char *sub, const struct args *
         int r;
         memset(&l, 0, sizeof(l));
         if (!a->camera || !a->from || !a->to || !a->reason || !a->reason[0])
-            return die("lock add needs --camera, --from, --to and a non-empty --reason");
+            return sg_cli_die("lock add needs --camera, --from, --to and a non-empty --reason");
         if ((r = camera_id_arg(a, &l.camera_id, 1)) || (r = time_range(a, &l.start_us, &l.end_us)))
             return r;
         snprintf(l.reason, sizeof(l.reason), "%s", a->reason);
@@ -482,9 +518,9 @@ static int lock_cmd(struct sg_catalog *cat, const char *sub, const struct args *
     if (!strcmp(sub, "remove")) {
         long id;
         if (!a->id || parse_int_arg(a->id, 1, 0x7fffffff, &id) < 0)
-            return die("lock remove needs --id ID");
+            return sg_cli_die("lock remove needs --id ID");
         if (sg_catalog_lock_remove(cat, id) < 0)
-            return die("no such lock: %s", a->id);
+            return sg_cli_die("no such lock: %s", a->id);
         printf("lock %ld removed\n", id);
         return 0;
     }
@@ -508,7 +544,7 @@ static int lock_cmd(struct sg_catalog *cat, const char *sub, const struct args *
         free(l);
         return 0;
     }
-    return die("unknown lock command '%s'", sub);
+    return sg_cli_die("unknown lock command '%s'", sub);
 }
 
 int main(int argc, char **argv)
@@ -537,20 +573,22 @@ int main(int argc, char **argv)
         }
     }
     if (config_path && sg_config_load(config_path, &cfg, err, sizeof(err)) < 0)
-        return die("%s", err);
+        return sg_cli_die("%s", err);
     if (catalog)
         snprintf(cfg.catalog, sizeof(cfg.catalog), "%s", catalog);
     if (i >= argc) {
         usage(stderr);
         return 2;
     }
+    if (sg_auth_init() < 0) /* audit entries hash with libsodium */
+        return sg_cli_die("libsodium could not be initialised");
     if (!strcmp(argv[i], "camera") && i + 1 < argc) {
         const char *sub = argv[i + 1];
         if (parse_args(argc - i - 1, argv + i + 1, &a) < 0)
             return 2;
         if (strcmp(sub, "add") && strcmp(sub, "list") && strcmp(sub, "set") && strcmp(sub, "remove"))
-            return die("unknown camera command '%s' (add, list, set, remove)", sub);
-        if (open_catalog(&cat) < 0)
+            return sg_cli_die("unknown camera command '%s' (add, list, set, remove)", sub);
+        if (sg_cli_open_catalog(&cat) < 0)
             return 1;
         if (!strcmp(sub, "add"))
             r = camera_add(cat, &a);
@@ -563,13 +601,26 @@ int main(int argc, char **argv)
     } else if (!strcmp(argv[i], "segments") || !strcmp(argv[i], "loss")) {
         if (parse_args(argc - i, argv + i, &a) < 0)
             return 2;
-        if (open_catalog(&cat) < 0)
+        if (sg_cli_open_catalog(&cat) < 0)
             return 1;
         r = !strcmp(argv[i], "segments") ? segments_cmd(cat, &a) : loss_cmd(cat, &a);
+    } else if (!strcmp(argv[i], "user") || !strcmp(argv[i], "token") || !strcmp(argv[i], "site") ||
+               !strcmp(argv[i], "audit")) {
+        if (i + 1 >= argc) {
+            usage(stderr);
+            return 2;
+        }
+        if (!strcmp(argv[i], "user"))
+            return sg_cli_cmd_user(argc - i - 1, argv + i + 1);
+        if (!strcmp(argv[i], "token"))
+            return sg_cli_cmd_token(argc - i - 1, argv + i + 1);
+        if (!strcmp(argv[i], "site"))
+            return sg_cli_cmd_site(argc - i - 1, argv + i + 1);
+        return sg_cli_cmd_audit(argc - i - 1, argv + i + 1);
     } else if (!strcmp(argv[i], "lock") && i + 1 < argc) {
         if (parse_args(argc - i - 1, argv + i + 1, &a) < 0)
             return 2;
-        if (open_catalog(&cat) < 0)
+        if (sg_cli_open_catalog(&cat) < 0)
             return 1;
         r = lock_cmd(cat, argv[i + 1], &a);
     } else {

@@ -26,6 +26,13 @@ struct sg_config {
     int64_t storage_quota;           /* bytes per root, 0 = no quota */
     int64_t storage_min_free;        /* free-space floor per root, bytes */
     char catalog[PATH_MAX];          /* SQLite catalog file */
+    char key_dir[PATH_MAX];          /* sites' secret keys */
+    int session_hours;
+    int session_idle_minutes;
+    int password_opslimit;
+    int64_t password_memlimit;
+    int login_max_failures;
+    int login_lockout_s;
     int log_level;
     int segment_seconds;
     int default_retain_hours;

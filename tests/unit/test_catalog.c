@@ -25,7 +25,7 @@ int main(void)
     CHECK(mkdtemp(dir) != NULL);
     snprintf(path, sizeof(path), "%s/c.db", dir);
     CHECK_EQ_INT(sg_catalog_open(path, 0, &cat), 0);
-    CHECK_EQ_INT(sg_catalog_schema_version(cat), 1);
+    CHECK_EQ_INT(sg_catalog_schema_version(cat), 2);
 
     snprintf(c.name, sizeof(c.name), "Bus station");
     snprintf(c.main_url, sizeof(c.main_url), "rtsp://10.0.0.1/main");
@@ -38,7 +38,7 @@ int main(void)
     snprintf(c2.name, sizeof(c2.name), "Market '); DROP TABLE cameras;--");
     c2.retain_hours = 1;
     CHECK_EQ_INT(sg_catalog_camera_add(cat, &c2), 0);
-    CHECK_EQ_INT(sg_catalog_camera_find(cat, "Market '); DROP TABLE cameras;--", &c2), 0);
+    CHECK_EQ_INT(sg_catalog_camera_find(cat, 0, "Market '); DROP TABLE cameras;--", &c2), 0);
     n = sg_catalog_camera_list(cat, &list);
     CHECK_EQ_INT(n, 2);
     free(list);
@@ -108,7 +108,7 @@ int main(void)
     sg_catalog_close(&cat);
     /* reopening does not migrate again */
     CHECK_EQ_INT(sg_catalog_open(path, 1, &cat), 0);
-    CHECK_EQ_INT(sg_catalog_schema_version(cat), 1);
+    CHECK_EQ_INT(sg_catalog_schema_version(cat), 2);
     sg_catalog_close(&cat);
     unlink(path);
     return check_done("test_catalog");

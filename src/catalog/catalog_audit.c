@@ -1,0 +1,2 @@
+/* Stub: being written. */
+#include "catalog/catalog_int.h"

@@ -1,0 +1,5 @@
+/* Stub: being written. */
+#include "cli/cli.h"
+
+int sg_cli_cmd_site(int argc, char **argv) { (void)argc; (void)argv; return sg_cli_die("not yet"); }
+int sg_cli_cmd_audit(int argc, char **argv) { (void)argc; (void)argv; return sg_cli_die("not yet"); }
