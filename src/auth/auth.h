@@ -47,6 +47,10 @@ void sg_password_burn(const char *pw, int opslimit, int64_t memlimit);
 void sg_token_new(char out[SG_TOKEN_CHARS]);
 /* SHA-256 of a token as stored (tokens are random, so a fast hash is enough). */
 void sg_token_hash(const char *token, unsigned char out[SG_HASH_BYTES]);
+/* Constant-time comparison of two hashes. 1 when equal. */
+int sg_hash_equal(const unsigned char a[SG_HASH_BYTES], const unsigned char b[SG_HASH_BYTES]);
+/* 1 when n is an acceptable user name: 1-64 ASCII letters, digits, '.', '_', '-', '@'. */
+int sg_user_name_valid(const char *n);
 /* Constant-time comparison of two NUL-terminated secrets. 1 when equal. */
 int sg_secret_equal(const char *a, const char *b);
 

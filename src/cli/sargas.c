@@ -38,7 +38,7 @@ static void usage(FILE *f)
     fputs("usage: sargas [--config FILE | --catalog PATH] COMMAND ...\n"
           "\n"
           "cameras:\n"
-          "  camera add --name NAME --main URL [--sub URL] [--retain-hours H]\n"
+          "  camera add --name NAME --main URL [--sub URL] [--retain-hours H] [--site SITE]\n"
           "             [--transport tcp|udp] [--record-sub] [--disabled]\n"
           "  camera list [--json]\n"
           "  camera set (--id ID | --name NAME) [--rename NEW] [--main URL] [--sub URL | --no-sub]\n"
@@ -133,7 +133,7 @@ static void fmt_time(int64_t us, char *buf, size_t n)
 }
 
 enum { O_ID = 1000, O_NAME, O_RENAME, O_MAIN, O_SUB, O_NOSUB, O_RETAIN, O_TRANSPORT, O_RECSUB,
-       O_ENABLE, O_DISABLE, O_JSON, O_CAMERA, O_FROM, O_TO, O_REASON, O_BY };
+       O_ENABLE, O_DISABLE, O_JSON, O_CAMERA, O_FROM, O_TO, O_REASON, O_BY, O_SITE };
 
 static const struct option cmd_opts[] = {
     { "id", required_argument, NULL, O_ID },
@@ -154,12 +154,13 @@ static const struct option cmd_opts[] = {
     { "to", required_argument, NULL, O_TO },
     { "reason", required_argument, NULL, O_REASON },
     { "by", required_argument, NULL, O_BY },
+    { "site", required_argument, NULL, O_SITE },
     { NULL, 0, NULL, 0 },
 };
 
 struct args {
     const char *id, *name, *rename, *main_url, *sub_url, *retain, *transport, *recsub;
-    const char *camera, *from, *to, *reason, *by;
+    const char *camera, *from, *to, *reason, *by, *site;
     int no_sub, enable, disable, json, has_recsub;
 };
 
@@ -173,6 +174,7 @@ static int parse_args(int argc, char **argv, struct args *a)
         switch (opt) {
         case O_ID: a->id = optarg; break;
         case O_NAME: a->name = optarg; break;
+        case O_SITE: a->site = optarg; break;
         case O_RENAME: a->rename = optarg; break;
         case O_MAIN: a->main_url = optarg; break;
         case O_SUB: a->sub_url = optarg; break;
@@ -281,6 +283,18 @@ static int camera_add(struct sg_catalog *cat, struct args *a)
     memset(&cam, 0, sizeof(cam));
     cam.retain_hours = cfg.default_retain_hours;
     cam.enabled = 1;
+    cam.site_id = 1;
+    if (a->site) {
+        struct sg_site site;
+        char *end;
+        long long v = strtoll(a->site, &end, 10);
+        if (!*end && v > 0 && sg_catalog_site_get(cat, v, &site) == 0)
+            cam.site_id = v;
+        else if (sg_catalog_site_find(cat, a->site, &site) == 0)
+            cam.site_id = site.id;
+        else
+            return sg_cli_die("no such site: %s (see sargas site list)", a->site);
+    }
     a->rename = a->name;
     if ((r = apply_camera_args(a, &cam)) != 0)
         return r;
@@ -289,6 +303,7 @@ static int camera_add(struct sg_catalog *cat, struct args *a)
         return sg_cli_die("a camera named '%s' already exists", cam.name);
     if (r < 0)
         return 1;
+    sg_cli_audit(cat, cam.site_id, "camera.add", cam.id, cam.name, NULL);
     printf("camera %lld added: %s\n", (long long)cam.id, cam.name);
     return 0;
 }
@@ -307,6 +322,7 @@ static int camera_set(struct sg_catalog *cat, struct args *a)
         return sg_cli_die("a camera named '%s' already exists", cam.name);
     if (r < 0)
         return 1;
+    sg_cli_audit(cat, cam.site_id, "camera.update", cam.id, cam.name, NULL);
     printf("camera %lld updated\n", (long long)cam.id);
     return 0;
 }
@@ -320,6 +336,7 @@ static int camera_remove(struct sg_catalog *cat, struct args *a)
         return r;
     if (sg_catalog_camera_remove(cat, cam.id) < 0)
         return 1;
+    sg_cli_audit(cat, cam.site_id, "camera.remove", cam.id, cam.name, NULL);
     printf("camera %lld removed; its recordings stay until retention deletes them (%d h)\n",
            (long long)cam.id, cam.retain_hours);
     return 0;
@@ -512,6 +529,11 @@ static int lock_cmd(struct sg_catalog *cat, const char *sub, const struct args *
         snprintf(l.created_by, sizeof(l.created_by), "%s", a->by ? a->by : "cli");
         if (sg_catalog_lock_add(cat, &l) < 0)
             return 1;
+        {
+            char what[64];
+            snprintf(what, sizeof(what), "lock:%lld", (long long)l.id);
+            sg_cli_audit(cat, 1, "lock.add", l.camera_id, what, NULL);
+        }
         printf("lock %lld added\n", (long long)l.id);
         return 0;
     }
@@ -521,6 +543,11 @@ static int lock_cmd(struct sg_catalog *cat, const char *sub, const struct args *
             return sg_cli_die("lock remove needs --id ID");
         if (sg_catalog_lock_remove(cat, id) < 0)
             return sg_cli_die("no such lock: %s", a->id);
+        {
+            char what[64];
+            snprintf(what, sizeof(what), "lock:%ld", id);
+            sg_cli_audit(cat, 1, "lock.remove", 0, what, NULL);
+        }
         printf("lock %ld removed\n", id);
         return 0;
     }

@@ -6,6 +6,7 @@
 
 #include "base/clock.h"
 #include "base/err.h"
+#include "auth/auth.h"
 #include "base/log.h"
 #include "http/http_int.h"
 #include "ingest/url.h"
@@ -69,8 +70,8 @@ static json_t *camera_json(struct sg_req *r, const struct sg_camera *c,
 
     sg_url_redact(c->main_url, mainu, sizeof(mainu));
     sg_url_redact(c->sub_url, subu, sizeof(subu));
-    return json_pack("{s:I,s:s,s:s,s:o,s:i,s:s,s:b,s:b,s:o,s:o,s:o}", "id", (json_int_t)c->id,
-                     "name", c->name, "main_url", mainu, "sub_url",
+    return json_pack("{s:I,s:I,s:s,s:s,s:o,s:i,s:s,s:b,s:b,s:o,s:o,s:o}", "id", (json_int_t)c->id,
+                     "site", (json_int_t)c->site_id, "name", c->name, "main_url", mainu, "sub_url",
                      c->sub_url[0] ? json_string(subu) : json_null(), "retain_hours", c->retain_hours,
                      "transport", sg_transport_name(c->transport), "record_sub", c->record_sub,
                      "enabled", c->enabled, "created", sg_json_time(c->created_us), "updated",
@@ -103,7 +104,8 @@ int sg_api_cameras_list(struct sg_req *r)
     nr = sg_catalog_state_list(r->cat, &rows);
     arr = json_array();
     for (int i = 0; i < n; i++)
-        json_array_append_new(arr, camera_json(r, &cams[i], rows, nr > 0 ? nr : 0));
+        if (sg_http_camera_visible(r, &cams[i]))
+            json_array_append_new(arr, camera_json(r, &cams[i], rows, nr > 0 ? nr : 0));
     free(cams);
     free(rows);
     return sg_reply_json(r, MHD_HTTP_OK, json_pack("{s:o}", "cameras", arr));
@@ -179,12 +181,30 @@ bad_field:
     return -1;
 }
 
+/* Audits a camera change with the fields the request sent (URLs without credentials). */
+static void audit_change(struct sg_req *r, const char *action, const struct sg_camera *cam)
+{
+    json_t *d = json_deep_copy(r->json);
+    const char *urls[] = { "main_url", "sub_url" };
+    char red[SG_URL_MAX];
+
+    for (int i = 0; i < 2; i++) {
+        const char *u = json_string_value(json_object_get(d, urls[i]));
+        if (u) {
+            sg_url_redact(u, red, sizeof(red));
+            json_object_set_new(d, urls[i], json_string(red));
+        }
+    }
+    sg_http_audit_json(r, action, "ok", cam->id, cam->name, d);
+}
+
 int sg_api_camera_create(struct sg_req *r)
 {
     struct sg_camera cam;
     int rc;
 
     memset(&cam, 0, sizeof(cam));
+    cam.site_id = r->who.site_id;
     cam.retain_hours = r->srv->cfg->default_retain_hours;
     cam.enabled = 1;
     if (!json_object_get(r->json, "name") || !json_object_get(r->json, "main_url"))
@@ -194,6 +214,7 @@ int sg_api_camera_create(struct sg_req *r)
     if ((rc = sg_catalog_camera_add(r->cat, &cam)) < 0)
         return sg_reply_errno(r, rc, "camera");
     sg_info("http", cam.id, "camera '%s' created through the API", cam.name);
+    audit_change(r, "camera.add", &cam);
     return reply_camera(r, MHD_HTTP_CREATED, cam.id);
 }
 
@@ -209,6 +230,7 @@ int sg_api_camera_update(struct sg_req *r)
     if ((rc = sg_catalog_camera_update(r->cat, &cam)) < 0)
         return sg_reply_errno(r, rc, "camera");
     sg_info("http", cam.id, "camera '%s' changed through the API", cam.name);
+    audit_change(r, "camera.update", &cam);
     return reply_camera(r, MHD_HTTP_OK, cam.id);
 }
 
@@ -220,6 +242,7 @@ int sg_api_camera_delete(struct sg_req *r)
     if ((rc = sg_catalog_camera_remove(r->cat, r->id)) < 0)
         return sg_reply_errno(r, rc, "camera");
     sg_info("http", r->id, "camera removed through the API (recordings kept until retention)");
+    sg_http_audit(r, "camera.remove", "ok", r->id, "", NULL);
     return sg_reply_buf(r, MHD_HTTP_NO_CONTENT, "application/json", &empty);
 }
 
@@ -228,12 +251,22 @@ int sg_api_health(struct sg_req *r)
     const struct sg_config *cfg = r->srv->cfg;
     struct sg_camera *cams = NULL;
     json_t *roots = json_array();
-    int n, online = 0, degraded = 0;
+    int n, online = 0, degraded = 0, visible = 0;
     char now[40];
 
+    if (!(r->who.perms & SG_P_CAMERA_ADMIN)) {
+        /* Without an administrator's session: only whether it runs (for load balancers and
+         * monitoring); nothing about cameras, disks or versions. */
+        sg_utc_format(sg_utc_us(), 3, now, sizeof(now));
+        json_decref(roots);
+        return sg_reply_json(r, MHD_HTTP_OK, json_pack("{s:s,s:s}", "status", "ok", "time", now));
+    }
     n = sg_catalog_camera_list(r->cat, &cams);
     for (int i = 0; i < n; i++) {
         struct sg_live_info li;
+        if (!sg_http_camera_visible(r, &cams[i]))
+            continue;
+        visible++;
         if (sg_live_info(r->srv->live, cams[i].id, SG_STREAM_MAIN, &li) == 0 && li.state == SG_ST_ONLINE)
             online++;
     }
@@ -259,5 +292,5 @@ int sg_api_health(struct sg_req *r)
                          json_pack("{s:s,s:s,s:s,s:I,s:{s:i,s:i},s:o}", "status", degraded ? "degraded" : "ok",
                                    "version", r->srv->version, "time", now, "uptime_s",
                                    (json_int_t)((sg_mono_ns() - r->srv->started_mono_ns) / SG_NS_PER_SEC),
-                                   "cameras", "total", n > 0 ? n : 0, "online", online, "storage", roots));
+                                   "cameras", "total", visible, "online", online, "storage", roots));
 }

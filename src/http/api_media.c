@@ -188,6 +188,20 @@ static void load_indexes(struct sg_req *r, const struct sg_segment *segs, int n,
     }
 }
 
+/* Audits a look at recorded footage: camera, stream and the UTC range (to 0 = open end). */
+static void audit_range(struct sg_req *r, const char *action, int stream, int64_t from, int64_t to)
+{
+    char a[40], b[40], what[96];
+
+    sg_utc_format(from, 3, a, sizeof(a));
+    if (to)
+        sg_utc_format(to, 3, b, sizeof(b));
+    else
+        snprintf(b, sizeof(b), "open");
+    snprintf(what, sizeof(what), "%s %s/%s", sg_stream_name(stream), a, b);
+    sg_http_audit(r, action, "ok", r->id, what, NULL);
+}
+
 int sg_media_playlist(struct sg_req *r)
 {
     struct sg_segment *segs = NULL;
@@ -228,6 +242,7 @@ int sg_media_playlist(struct sg_req *r)
         sg_buf_free(&out);
         return sg_reply_errno(r, rc, "playlist");
     }
+    audit_range(r, "playback", r->stream, from, o.live_edge ? 0 : to);
     return sg_reply_buf(r, MHD_HTTP_OK, "application/vnd.apple.mpegurl", &out);
 }
 
@@ -345,5 +360,6 @@ int sg_media_download(struct sg_req *r)
     MHD_add_response_header(resp, "X-Sargas-Last-Frame", b);
     snprintf(a, sizeof(a), "%d", info.gaps);
     MHD_add_response_header(resp, "X-Sargas-Gaps", a);
+    audit_range(r, "download", stream, info.first_utc_us, info.last_utc_us);
     return sg_reply(r, MHD_HTTP_OK, resp);
 }

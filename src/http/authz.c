@@ -1,49 +1,243 @@
-/* The one authorisation hook: every routed request and every static file passes here before
- * its handler runs, with the route's access kind and the camera it names ({id}).
+/* Authentication and the one authorisation hook. Every routed request passes
+ * sg_http_authenticate() and sg_http_authorize() before its handler runs; handlers that name
+ * several cameras ask sg_http_authorize_camera() for each.
  *
- * Accounts, roles and per-camera grants arrive with the accounts issue; until then the server
- * has a single principal, the local operator, and is meant to listen on loopback only (the
- * default). Deny by default already holds: a route whose access kind this function does not
- * know is refused, and an {id} that is not an existing camera answers 404 before any handler
- * touches it. */
+ * Deny by default: a route whose access kind is not listed here is refused. The decision:
+ *   public routes: allowed;
+ *   nobody signed in: 401;
+ *   the principal's permissions lack what the access kind needs: 403, whatever the object,
+ *     so that the answer says nothing about which ids exist;
+ *   {id} names a camera, user or token that is missing, belongs to another site or is not
+ *     granted: 404 with the same body as a missing one.
+ * Principals come from a session cookie (the console) or an API token (machines), both
+ * looked up by their SHA-256 in the catalog on every request, so a revocation holds at once. */
+#include <arpa/inet.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "audit/audit.h"
+#include "auth/auth.h"
+#include "base/clock.h"
 #include "base/err.h"
+#include "base/log.h"
 #include "http/http_int.h"
+
+#define TOUCH_EVERY_US (15 * 1000000LL) /* last-seen writes at most this often per session */
+
+static void client_address(struct sg_req *r)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+    snprintf(r->source, sizeof(r->source), "?");
+    if (!sa)
+        return;
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, r->source,
+                  sizeof(r->source));
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, r->source,
+                  sizeof(r->source));
+}
+
+/* Loads the user behind a session or token into r->who; 0 or -1 (disabled / gone). */
+static int load_user(struct sg_req *r, int64_t user_id, unsigned scope)
+{
+    struct sg_user u;
+
+    if (sg_catalog_user_get(r->cat, user_id, &u) < 0 || u.disabled)
+        return -1;
+    r->who.user_id = u.id;
+    r->who.site_id = u.site_id;
+    r->who.role = u.role;
+    r->who.all_cameras = u.all_cameras;
+    r->who.perms = sg_role_perms(u.role) & scope;
+    snprintf(r->who.name, sizeof(r->who.name), "%s", u.name);
+    return 0;
+}
+
+static void from_token(struct sg_req *r, const char *token)
+{
+    unsigned char hash[SG_HASH_BYTES];
+    struct sg_token t;
+    int64_t now = sg_utc_us();
+
+    sg_token_hash(token, hash);
+    if (sg_catalog_token_find(r->cat, hash, &t) < 0 || t.revoked_us ||
+        (t.expires_us && t.expires_us <= now))
+        return;
+    if (load_user(r, t.user_id, t.perms) < 0)
+        return;
+    r->who.token_id = t.id;
+    if (t.last_used_us + TOUCH_EVERY_US < now)
+        sg_catalog_token_touch(r->cat, t.id, now);
+}
+
+static void from_cookie(struct sg_req *r, const char *token)
+{
+    const struct sg_config *cfg = r->srv->cfg;
+    unsigned char hash[SG_HASH_BYTES];
+    struct sg_session s;
+    int64_t now = sg_utc_us();
+
+    sg_token_hash(token, hash);
+    if (sg_catalog_session_find(r->cat, hash, &s) < 0 || s.revoked_us || s.expires_us <= now ||
+        s.last_seen_us + (int64_t)cfg->session_idle_minutes * 60000000LL <= now)
+        return;
+    if (load_user(r, s.user_id, SG_P_ALL) < 0)
+        return;
+    r->who.session_id = s.id;
+    r->who.session_expires_us = s.expires_us;
+    snprintf(r->who.csrf, sizeof(r->who.csrf), "%s", s.csrf);
+    if (s.last_seen_us + TOUCH_EVERY_US < now)
+        sg_catalog_session_touch(r->cat, s.id, now);
+}
+
+void sg_http_authenticate(struct sg_req *r)
+{
+    const char *auth = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Authorization");
+    const char *cookie = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, "sargas_session");
+
+    memset(&r->who, 0, sizeof(r->who));
+    client_address(r);
+    if (auth && !strncasecmp(auth, "Bearer ", 7) && strlen(auth + 7) < 128)
+        from_token(r, auth + 7);
+    else if (cookie && strlen(cookie) < 128)
+        from_cookie(r, cookie);
+}
+
+/* What each access kind needs; 0 = only a signed-in principal. */
+static int needed_perms(int access, unsigned *perms)
+{
+    switch (access) {
+    case A_SESSION: *perms = 0; return 0;
+    case A_CAMERA_LIST:
+    case A_CAMERA_READ: *perms = SG_P_CAMERA_READ; return 0;
+    case A_CAMERA_ADMIN: *perms = SG_P_CAMERA_ADMIN; return 0;
+    case A_LIVE:
+    case A_LIVE_MANY: *perms = SG_P_LIVE; return 0;
+    case A_PLAYBACK: *perms = SG_P_PLAYBACK; return 0;
+    case A_EXPORT: *perms = SG_P_EXPORT; return 0;
+    case A_USERS_READ: *perms = SG_P_USERS_READ; return 0;
+    case A_USERS_ADMIN: *perms = SG_P_USERS_ADMIN; return 0;
+    case A_AUDIT: *perms = SG_P_AUDIT_READ; return 0;
+    }
+    return -1;
+}
+
+int sg_http_camera_visible(struct sg_req *r, const struct sg_camera *cam)
+{
+    int allow = 0, rc;
+
+    if (!r->who.user_id || cam->site_id != r->who.site_id)
+        return 0;
+    rc = sg_catalog_grant_get(r->cat, r->who.user_id, cam->id, &allow);
+    if (rc < 0)
+        return 0;
+    return rc ? allow : r->who.all_cameras;
+}
 
 unsigned sg_http_authorize_camera(struct sg_req *r, int access, int64_t camera_id)
 {
     struct sg_camera cam;
+    unsigned need;
     int rc;
 
-    switch (access) {
-    case A_CAMERA_READ:
-    case A_LIVE:
-    case A_PLAYBACK:
-    case A_EXPORT:
-        break;
-    default:
+    if (access == A_PUBLIC || needed_perms(access, &need) < 0)
         return MHD_HTTP_FORBIDDEN;
-    }
-    /* The camera must exist (a guessed id answers exactly like a missing one). */
+    if (!r->who.user_id)
+        return MHD_HTTP_UNAUTHORIZED;
+    if ((r->who.perms & need) != need)
+        return MHD_HTTP_FORBIDDEN;
     rc = sg_catalog_camera_get(r->cat, camera_id, &cam);
-    if (rc == SG_E_NOTFOUND)
+    if (rc == SG_E_NOTFOUND || (rc == 0 && !sg_http_camera_visible(r, &cam)))
+        return MHD_HTTP_NOT_FOUND; /* missing, other site, not granted: one answer */
+    return rc < 0 ? MHD_HTTP_SERVICE_UNAVAILABLE : 0;
+}
+
+static unsigned authorize_user_object(struct sg_req *r)
+{
+    struct sg_user u;
+    int rc = sg_catalog_user_get(r->cat, r->id, &u);
+
+    if (rc == SG_E_NOTFOUND || (rc == 0 && u.site_id != r->who.site_id))
         return MHD_HTTP_NOT_FOUND;
     return rc < 0 ? MHD_HTTP_SERVICE_UNAVAILABLE : 0;
 }
 
+/* A token: one's own, or (users.admin) one of a user of the same site. */
+static unsigned authorize_token_object(struct sg_req *r)
+{
+    struct sg_token t;
+    struct sg_user u;
+    int rc = sg_catalog_token_get(r->cat, r->id, &t);
+
+    if (rc == 0 && t.user_id == r->who.user_id)
+        return 0;
+    if (rc == 0 && (r->who.perms & SG_P_USERS_ADMIN) && sg_catalog_user_get(r->cat, t.user_id, &u) == 0 &&
+        u.site_id == r->who.site_id)
+        return 0;
+    return rc < 0 && rc != SG_E_NOTFOUND ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_NOT_FOUND;
+}
+
 unsigned sg_http_authorize(struct sg_req *r)
 {
-    switch (r->route->access) {
-    case A_PUBLIC:
-    case A_CAMERA_LIST:
-    case A_CAMERA_ADMIN:
-    case A_LIVE_MANY: /* the handler authorises every camera it names (authorize_camera) */
+    unsigned need;
+
+    if (r->route->access == A_PUBLIC)
         return 0;
-    case A_CAMERA_READ:
-    case A_LIVE:
-    case A_PLAYBACK:
-    case A_EXPORT:
-        return sg_http_authorize_camera(r, r->route->access, r->id);
-    default:
+    if (needed_perms(r->route->access, &need) < 0)
         return MHD_HTTP_FORBIDDEN;
+    if (!r->who.user_id)
+        return MHD_HTTP_UNAUTHORIZED;
+    switch (r->route->object) {
+    case O_CAMERA:
+        return sg_http_authorize_camera(r, r->route->access, r->id);
+    case O_USER:
+        if ((r->who.perms & need) != need)
+            return MHD_HTTP_FORBIDDEN;
+        return authorize_user_object(r);
+    case O_TOKEN:
+        if ((r->who.perms & need) != need)
+            return MHD_HTTP_FORBIDDEN;
+        return authorize_token_object(r);
+    case O_NONE:
+        return (r->who.perms & need) == need ? 0 : MHD_HTTP_FORBIDDEN;
     }
+    return MHD_HTTP_FORBIDDEN;
+}
+
+/* ---- audit ---- */
+
+void sg_http_audit(struct sg_req *r, const char *action, const char *outcome, int64_t camera_id,
+                   const char *object, const char *detail)
+{
+    struct sg_audit_entry e = { 0 };
+    struct sg_catalog *cat = r->cat ? r->cat : sg_http_catalog(r->srv);
+    int rc;
+
+    e.site_id = r->who.site_id ? r->who.site_id : 1;
+    e.user_id = r->who.user_id;
+    snprintf(e.user, sizeof(e.user), "%s", r->who.name);
+    snprintf(e.source, sizeof(e.source), "%s", r->source);
+    snprintf(e.action, sizeof(e.action), "%s", action);
+    snprintf(e.outcome, sizeof(e.outcome), "%s", outcome);
+    e.camera_id = camera_id;
+    snprintf(e.object, sizeof(e.object), "%s", object ? object : "");
+    snprintf(e.detail, sizeof(e.detail), "%s", detail ? detail : "");
+    if ((rc = sg_audit_append(cat, &e)) < 0)
+        sg_error("audit", camera_id, "cannot write audit entry %s by %s: %s", action,
+                 e.user[0] ? e.user : "-", sg_strerror(rc));
+    if (cat != r->cat)
+        sg_http_catalog_put(r->srv, cat);
+}
+
+void sg_http_audit_json(struct sg_req *r, const char *action, const char *outcome,
+                        int64_t camera_id, const char *object, json_t *detail)
+{
+    char *s = detail ? json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+
+    json_decref(detail);
+    sg_http_audit(r, action, outcome, camera_id, object, s);
+    free(s);
 }

@@ -18,9 +18,13 @@
 
 enum sg_method { M_GET = 1, M_POST = 2, M_PATCH = 4, M_DELETE = 8, M_PUT = 16, M_HEAD = 32 };
 
-/* What a route gives access to; the authorisation hook decides per principal and camera. */
+/* What a route gives access to. The authorisation hook (authz.c) decides per principal:
+ * unauthenticated -> 401; the principal's permissions lack the kind's -> 403 (whatever the
+ * object); the object named by {id} is missing, in another site or not granted -> 404,
+ * exactly as if it did not exist. */
 enum sg_access {
-    A_PUBLIC = 1,       /* no session needed (health, the console's static files, the API doc) */
+    A_PUBLIC = 1,       /* no session needed (health, login, setup, the session probe) */
+    A_SESSION,          /* any signed-in principal */
     A_CAMERA_LIST,      /* list cameras (filtered per principal) */
     A_CAMERA_READ,      /* a camera's settings and state */
     A_CAMERA_ADMIN,     /* create, change, delete cameras */
@@ -28,6 +32,26 @@ enum sg_access {
     A_PLAYBACK,         /* recordings, playback and segments of {id} */
     A_EXPORT,           /* downloads of {id} */
     A_LIVE_MANY,        /* live video of several cameras named in the query (each authorised) */
+    A_USERS_READ,       /* the user register and grants */
+    A_USERS_ADMIN,      /* create, change, delete users, grants, sessions */
+    A_AUDIT,            /* the audit trail */
+};
+
+/* What a route's {id} names. */
+enum sg_object { O_NONE = 0, O_CAMERA, O_USER, O_TOKEN };
+
+/* Who is asking: filled by authentication before authorisation. */
+struct sg_principal {
+    int64_t user_id;          /* 0 = nobody signed in */
+    int64_t site_id;
+    int64_t session_id;       /* console session (cookie), 0 if none */
+    int64_t token_id;         /* API token, 0 if none */
+    char name[SG_NAME_MAX];
+    int role;
+    unsigned perms;           /* role's permissions (intersected with the token's scopes) */
+    int all_cameras;
+    char csrf[SG_CSRF_MAX];
+    int64_t session_expires_us;
 };
 
 struct sg_req;
@@ -40,7 +64,8 @@ typedef int (*sg_handler)(struct sg_req *r);
 struct sg_route {
     int method;
     const char *pattern;  /* "/api/v1/cameras/{id}/live/{stream}.mp4" */
-    int access;
+    int access;           /* enum sg_access */
+    int object;           /* enum sg_object: what {id} names */
     int flags;
     sg_handler fn;
 };
@@ -74,6 +99,11 @@ struct sg_http {
     pthread_mutex_t mux_mu;   /* guards the list of multiplexed live responses */
     struct sg_live_mux *muxes;
     char tls_cert_pem[65536], tls_key_pem[65536];
+
+    struct sg_ratelimit *login_fails_user, *login_fails_addr;
+    pthread_mutex_t setup_mu;
+    unsigned char setup_hash[32]; /* one-time setup token while no admin exists */
+    int setup_active;
 };
 
 struct sg_req {
@@ -93,6 +123,11 @@ struct sg_req {
     struct MHD_Response *pending;
     unsigned pending_status;
     struct sg_req *job_next;
+    struct sg_principal who;
+    char source[SG_SOURCE_MAX];  /* client address */
+    int set_cookie;              /* 1: add the session cookie (token in cookie_value); -1: clear it */
+    int retry_after;             /* > 0: add a Retry-After header (seconds) */
+    char cookie_value[64];
 };
 
 /* Responses. Each returns the MHD result of queueing (MHD_YES/MHD_NO). */
@@ -147,10 +182,23 @@ extern const int sg_n_routes;
  * NULL with *status 404 (no such path) or 405 (path exists, method does not). */
 const struct sg_route *sg_route_match(struct sg_req *r, const char *path, unsigned *status);
 
-/* authz.c: the one authorisation hook. Returns 0 (allowed) or an HTTP status to answer. */
+/* authz.c: authentication and the one authorisation hook. */
+/* Finds the principal of r from its Authorization: Bearer token or its session cookie
+ * (r->who.user_id stays 0 when neither is valid). */
+void sg_http_authenticate(struct sg_req *r);
+/* Returns 0 (allowed) or an HTTP status to answer (401, 403, 404). */
 unsigned sg_http_authorize(struct sg_req *r);
 /* The same decision for one camera and access kind, for handlers that name several cameras. */
 unsigned sg_http_authorize_camera(struct sg_req *r, int access, int64_t camera_id);
+/* 1 when the principal may see this camera at all (site, grants). */
+int sg_http_camera_visible(struct sg_req *r, const struct sg_camera *cam);
+/* Writes an audit entry for r's principal (detail: a JSON object text or NULL). Logs, but
+ * does not fail the request, when the entry cannot be written. */
+void sg_http_audit(struct sg_req *r, const char *action, const char *outcome, int64_t camera_id,
+                   const char *object, const char *detail);
+/* The same with a JSON detail object (consumed). */
+void sg_http_audit_json(struct sg_req *r, const char *action, const char *outcome,
+                        int64_t camera_id, const char *object, json_t *detail);
 
 /* handlers */
 int sg_api_health(struct sg_req *r);
@@ -170,5 +218,30 @@ int sg_media_playlist(struct sg_req *r);
 int sg_media_segment(struct sg_req *r);
 int sg_media_download(struct sg_req *r);
 int sg_static_file(struct sg_req *r, const char *path);
+/* api_auth.c */
+int sg_api_login(struct sg_req *r);
+int sg_api_logout(struct sg_req *r);
+int sg_api_session(struct sg_req *r);
+int sg_api_setup(struct sg_req *r);
+int sg_api_password(struct sg_req *r);
+int sg_api_site(struct sg_req *r);
+/* Creates the one-time setup token when no admin exists (logged for the operator). */
+void sg_http_setup_init(struct sg_http *h);
+/* api_users.c */
+int sg_api_users_list(struct sg_req *r);
+int sg_api_user_create(struct sg_req *r);
+int sg_api_user_get(struct sg_req *r);
+int sg_api_user_update(struct sg_req *r);
+int sg_api_user_delete(struct sg_req *r);
+int sg_api_user_grants(struct sg_req *r);
+int sg_api_user_sessions_revoke(struct sg_req *r);
+int sg_api_tokens_list(struct sg_req *r);
+int sg_api_token_create(struct sg_req *r);
+int sg_api_token_delete(struct sg_req *r);
+/* api_audit.c */
+int sg_api_audit(struct sg_req *r);
+int sg_api_audit_csv(struct sg_req *r);
+/* JSON of a user as the API shows it (no password hash). */
+json_t *sg_json_user(const struct sg_user *u);
 
 #endif

@@ -18,7 +18,22 @@ struct live_resp {
     struct sg_live_viewer *v;
     int64_t camera_id;
     int stream;
+    struct sg_principal who;     /* for the live.stop audit entry */
+    char source[SG_SOURCE_MAX];
+    int64_t start_ns;
 };
+
+/* Audits the end of a live view (the request that began it is gone by then). */
+static void audit_view_end(struct sg_http *h, const struct sg_principal *who, const char *source,
+                           int64_t camera_id, int stream, int64_t start_ns)
+{
+    struct sg_req fake = { .srv = h, .who = *who };
+    char detail[64];
+
+    snprintf(fake.source, sizeof(fake.source), "%s", source);
+    snprintf(detail, sizeof(detail), "{\"seconds\":%lld}", (long long)((sg_mono_ns() - start_ns) / SG_NS_PER_SEC));
+    sg_http_audit(&fake, "live.stop", "ok", camera_id, sg_stream_name(stream), detail);
+}
 
 /* An endless response fed by reader(cls); free_cb(cls) runs when it ends (also here, when it
  * cannot be created) and must take the viewer out of srv->live_viewers, which shutdown waits
@@ -69,6 +84,7 @@ static void live_free(void *cls)
     struct live_resp *lr = cls;
 
     sg_live_leave(&lr->v);
+    audit_view_end(lr->srv, &lr->who, lr->source, lr->camera_id, lr->stream, lr->start_ns);
     atomic_fetch_sub(&lr->srv->live_viewers, 1);
     sg_debug("http", lr->camera_id, "live %s viewer left", sg_stream_name(lr->stream));
     free(lr);
@@ -87,6 +103,9 @@ int sg_media_live(struct sg_req *r)
     lr->conn = r->conn;
     lr->camera_id = r->id;
     lr->stream = r->stream;
+    lr->who = r->who;
+    snprintf(lr->source, sizeof(lr->source), "%s", r->source);
+    lr->start_ns = sg_mono_ns();
     rc = sg_live_join(r->srv->live, r->id, r->stream, live_wake, lr, &lr->v, codecs, sizeof(codecs));
     if (rc < 0) {
         free(lr);
@@ -96,6 +115,7 @@ int sg_media_live(struct sg_req *r)
         return sg_reply_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
                               "no live video now: the camera is offline or connecting");
     }
+    sg_http_audit(r, "live.start", "ok", r->id, sg_stream_name(r->stream), NULL);
     if (!(resp = endless_response(r->srv, live_read, lr, live_free)))
         return MHD_NO;
     MHD_add_response_header(resp, "Content-Type", "video/mp4");
@@ -142,6 +162,9 @@ struct sg_live_mux {
     struct sg_buf ctl;       /* STATE/END messages waiting to be sent */
     size_t ctl_off;
     struct sg_live_mux *next;
+    struct sg_principal who; /* for the live.stop audit entries */
+    char source[SG_SOURCE_MAX];
+    int64_t start_ns;
 };
 
 static void mux_wake(void *opaque)
@@ -300,6 +323,9 @@ static void mux_free(void *cls)
     pthread_mutex_unlock(&h->mux_mu);
     for (int i = 0; i < m->n; i++)
         sg_live_leave(&m->e[i].v); /* no wake can reach m after this */
+    for (int i = 0; i < m->n; i++)
+        if (m->e[i].state != E_DENIED)
+            audit_view_end(h, &m->who, m->source, m->e[i].camera_id, m->e[i].stream, m->start_ns);
     atomic_fetch_sub(&h->live_viewers, 1);
     sg_buf_free(&m->ctl);
     pthread_mutex_destroy(&m->mu);
@@ -323,15 +349,26 @@ int sg_media_live_mux(struct sg_req *r)
     m->srv = r->srv;
     m->conn = r->conn;
     m->n = n;
+    m->who = r->who;
+    snprintf(m->source, sizeof(m->source), "%s", r->source);
+    m->start_ns = sg_mono_ns();
     pthread_mutex_init(&m->mu, NULL);
     for (int i = 0; i < n; i++) {
+        char what[64];
+        unsigned st;
         m->e[i].camera_id = ids[i];
         m->e[i].stream = streams[i];
+        snprintf(what, sizeof(what), "%s", sg_stream_name(streams[i]));
         /* Every camera goes through the same authorisation hook as a single live URL; a
          * forbidden one answers exactly like a missing one. */
-        if (sg_http_authorize_camera(r, A_LIVE, ids[i])) {
+        if ((st = sg_http_authorize_camera(r, A_LIVE, ids[i])) != 0) {
+            char detail[64];
             m->e[i].state = E_DENIED;
             send_state(m, i, "not_found", NULL, "no such camera");
+            snprintf(detail, sizeof(detail), "{\"status\":%u,\"via\":\"live\"}", st);
+            sg_http_audit(r, "access.denied", "denied", ids[i], what, detail);
+        } else {
+            sg_http_audit(r, "live.start", "ok", ids[i], what, NULL);
         }
     }
     pthread_mutex_lock(&r->srv->mux_mu);
@@ -382,5 +419,6 @@ int sg_media_snapshot(struct sg_req *r)
         sg_buf_free(&jpeg);
         return sg_reply_errno(r, rc, "snapshot");
     }
+    sg_http_audit(r, "snapshot", "ok", r->id, sg_stream_name(stream), NULL);
     return sg_reply_buf(r, MHD_HTTP_OK, "image/jpeg", &jpeg);
 }

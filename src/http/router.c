@@ -8,22 +8,40 @@
 #include "http/http_int.h"
 
 const struct sg_route sg_routes[] = {
-    { M_GET, "/api/v1/health", A_PUBLIC, 0, sg_api_health },
-    { M_GET, "/api/v1/openapi.json", A_PUBLIC, 0, sg_api_openapi },
-    { M_GET, "/api/v1/cameras", A_CAMERA_LIST, 0, sg_api_cameras_list },
-    { M_POST, "/api/v1/cameras", A_CAMERA_ADMIN, R_BODY, sg_api_camera_create },
-    { M_GET, "/api/v1/cameras/{id}", A_CAMERA_READ, 0, sg_api_camera_get },
-    { M_PATCH, "/api/v1/cameras/{id}", A_CAMERA_ADMIN, R_BODY, sg_api_camera_update },
-    { M_DELETE, "/api/v1/cameras/{id}", A_CAMERA_ADMIN, 0, sg_api_camera_delete },
-    { M_GET, "/api/v1/cameras/{id}/state", A_CAMERA_READ, 0, sg_api_camera_state },
-    { M_GET, "/api/v1/cameras/{id}/recordings", A_PLAYBACK, 0, sg_api_recordings },
-    { M_GET, "/api/v1/cameras/{id}/loss", A_PLAYBACK, 0, sg_api_loss },
-    { M_GET, "/api/v1/cameras/{id}/live/{stream}.mp4", A_LIVE, 0, sg_media_live },
-    { M_GET, "/api/v1/live", A_LIVE_MANY, 0, sg_media_live_mux },
-    { M_GET, "/api/v1/cameras/{id}/snapshot.jpg", A_LIVE, R_DEFER, sg_media_snapshot },
-    { M_GET, "/api/v1/cameras/{id}/playback/{stream}.m3u8", A_PLAYBACK, 0, sg_media_playlist },
-    { M_GET, "/api/v1/cameras/{id}/segments/{segment}.mp4", A_PLAYBACK, 0, sg_media_segment },
-    { M_GET, "/api/v1/cameras/{id}/download.mp4", A_EXPORT, R_DEFER, sg_media_download },
+    { M_GET, "/api/v1/health", A_PUBLIC, O_NONE, 0, sg_api_health },
+    { M_POST, "/api/v1/login", A_PUBLIC, O_NONE, R_BODY | R_DEFER, sg_api_login },
+    { M_GET, "/api/v1/session", A_PUBLIC, O_NONE, 0, sg_api_session },
+    { M_POST, "/api/v1/setup", A_PUBLIC, O_NONE, R_BODY | R_DEFER, sg_api_setup },
+    { M_POST, "/api/v1/logout", A_SESSION, O_NONE, 0, sg_api_logout },
+    { M_POST, "/api/v1/session/password", A_SESSION, O_NONE, R_BODY | R_DEFER, sg_api_password },
+    { M_GET, "/api/v1/openapi.json", A_SESSION, O_NONE, 0, sg_api_openapi },
+    { M_GET, "/api/v1/site", A_SESSION, O_NONE, 0, sg_api_site },
+    { M_GET, "/api/v1/cameras", A_CAMERA_LIST, O_NONE, 0, sg_api_cameras_list },
+    { M_POST, "/api/v1/cameras", A_CAMERA_ADMIN, O_NONE, R_BODY, sg_api_camera_create },
+    { M_GET, "/api/v1/cameras/{id}", A_CAMERA_READ, O_CAMERA, 0, sg_api_camera_get },
+    { M_PATCH, "/api/v1/cameras/{id}", A_CAMERA_ADMIN, O_CAMERA, R_BODY, sg_api_camera_update },
+    { M_DELETE, "/api/v1/cameras/{id}", A_CAMERA_ADMIN, O_CAMERA, 0, sg_api_camera_delete },
+    { M_GET, "/api/v1/cameras/{id}/state", A_CAMERA_READ, O_CAMERA, 0, sg_api_camera_state },
+    { M_GET, "/api/v1/cameras/{id}/recordings", A_PLAYBACK, O_CAMERA, 0, sg_api_recordings },
+    { M_GET, "/api/v1/cameras/{id}/loss", A_PLAYBACK, O_CAMERA, 0, sg_api_loss },
+    { M_GET, "/api/v1/cameras/{id}/live/{stream}.mp4", A_LIVE, O_CAMERA, 0, sg_media_live },
+    { M_GET, "/api/v1/live", A_LIVE_MANY, O_NONE, 0, sg_media_live_mux },
+    { M_GET, "/api/v1/cameras/{id}/snapshot.jpg", A_LIVE, O_CAMERA, R_DEFER, sg_media_snapshot },
+    { M_GET, "/api/v1/cameras/{id}/playback/{stream}.m3u8", A_PLAYBACK, O_CAMERA, 0, sg_media_playlist },
+    { M_GET, "/api/v1/cameras/{id}/segments/{segment}.mp4", A_PLAYBACK, O_CAMERA, 0, sg_media_segment },
+    { M_GET, "/api/v1/cameras/{id}/download.mp4", A_EXPORT, O_CAMERA, R_DEFER, sg_media_download },
+    { M_GET, "/api/v1/users", A_USERS_READ, O_NONE, 0, sg_api_users_list },
+    { M_POST, "/api/v1/users", A_USERS_ADMIN, O_NONE, R_BODY | R_DEFER, sg_api_user_create },
+    { M_GET, "/api/v1/users/{id}", A_USERS_READ, O_USER, 0, sg_api_user_get },
+    { M_PATCH, "/api/v1/users/{id}", A_USERS_ADMIN, O_USER, R_BODY | R_DEFER, sg_api_user_update },
+    { M_DELETE, "/api/v1/users/{id}", A_USERS_ADMIN, O_USER, 0, sg_api_user_delete },
+    { M_PUT, "/api/v1/users/{id}/grants", A_USERS_ADMIN, O_USER, R_BODY, sg_api_user_grants },
+    { M_DELETE, "/api/v1/users/{id}/sessions", A_USERS_ADMIN, O_USER, 0, sg_api_user_sessions_revoke },
+    { M_GET, "/api/v1/tokens", A_SESSION, O_NONE, 0, sg_api_tokens_list },
+    { M_POST, "/api/v1/tokens", A_SESSION, O_NONE, R_BODY, sg_api_token_create },
+    { M_DELETE, "/api/v1/tokens/{id}", A_SESSION, O_TOKEN, 0, sg_api_token_delete },
+    { M_GET, "/api/v1/audit", A_AUDIT, O_NONE, 0, sg_api_audit },
+    { M_GET, "/api/v1/audit.csv", A_AUDIT, O_NONE, 0, sg_api_audit_csv },
 };
 const int sg_n_routes = (int)(sizeof(sg_routes) / sizeof(sg_routes[0]));
 
@@ -110,6 +128,10 @@ static const char *access_name(int a)
 {
     switch (a) {
     case A_PUBLIC: return "public";
+    case A_SESSION: return "session";
+    case A_USERS_READ: return "users.read";
+    case A_USERS_ADMIN: return "users.admin";
+    case A_AUDIT: return "audit";
     case A_CAMERA_LIST: return "camera.list";
     case A_CAMERA_READ: return "camera.read";
     case A_CAMERA_ADMIN: return "camera.admin";
@@ -117,6 +139,17 @@ static const char *access_name(int a)
     case A_PLAYBACK: return "playback";
     case A_EXPORT: return "export";
     case A_LIVE_MANY: return "live.many";
+    }
+    return "?";
+}
+
+static const char *object_name(int o)
+{
+    switch (o) {
+    case O_NONE: return "-";
+    case O_CAMERA: return "camera";
+    case O_USER: return "user";
+    case O_TOKEN: return "token";
     }
     return "?";
 }
@@ -136,6 +169,6 @@ static const char *method_name(int m)
 void sg_http_print_routes(FILE *f)
 {
     for (int i = 0; i < sg_n_routes; i++)
-        fprintf(f, "%s %s %s\n", method_name(sg_routes[i].method), sg_routes[i].pattern,
-                access_name(sg_routes[i].access));
+        fprintf(f, "%s %s %s %s\n", method_name(sg_routes[i].method), sg_routes[i].pattern,
+                access_name(sg_routes[i].access), object_name(sg_routes[i].object));
 }

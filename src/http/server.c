@@ -21,6 +21,7 @@
 #include "base/clock.h"
 #include "base/err.h"
 #include "base/fsutil.h"
+#include "auth/auth.h"
 #include "base/log.h"
 #include "http/http_int.h"
 
@@ -36,6 +37,24 @@ int sg_reply(struct sg_req *r, unsigned status, struct MHD_Response *resp)
     if (!resp)
         return MHD_NO;
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    if (r->set_cookie) {
+        char c[256];
+        int tls = r->srv->cfg->tls_cert[0] != 0;
+        if (r->set_cookie > 0)
+            snprintf(c, sizeof(c), "sargas_session=%s; Path=/; Max-Age=%d; HttpOnly; SameSite=Strict%s",
+                     r->cookie_value, r->srv->cfg->session_hours * 3600, tls ? "; Secure" : "");
+        else
+            snprintf(c, sizeof(c), "sargas_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict%s",
+                     tls ? "; Secure" : "");
+        MHD_add_response_header(resp, "Set-Cookie", c);
+    }
+    if (status == MHD_HTTP_UNAUTHORIZED)
+        MHD_add_response_header(resp, "WWW-Authenticate", "Bearer realm=\"sargas\"");
+    if (r->retry_after > 0) {
+        char ra[16];
+        snprintf(ra, sizeof(ra), "%d", r->retry_after);
+        MHD_add_response_header(resp, "Retry-After", ra);
+    }
     if (r->deferred) { /* on a job thread: handed to the MHD thread on resume */
         r->pending = resp;
         r->pending_status = status;
@@ -261,7 +280,20 @@ static void *job_main(void *arg)
     }
 }
 
-/* Routes, authorises and runs a request whose body (if any) is complete. */
+static const char *method_text(int m)
+{
+    switch (m) {
+    case M_GET: return "GET";
+    case M_HEAD: return "HEAD";
+    case M_POST: return "POST";
+    case M_PATCH: return "PATCH";
+    case M_DELETE: return "DELETE";
+    case M_PUT: return "PUT";
+    }
+    return "?";
+}
+
+/* Routes, authenticates, authorises and runs a request whose body (if any) is complete. */
 static int dispatch(struct sg_req *r, const char *url)
 {
     unsigned status = 0;
@@ -295,10 +327,33 @@ static int dispatch(struct sg_req *r, const char *url)
         return sg_reply_error(r, MHD_HTTP_BAD_REQUEST, "bad_request", "this request takes no body");
     }
     r->cat = sg_http_catalog(r->srv);
+    sg_http_authenticate(r);
     status = sg_http_authorize(r);
+    if (!status && r->who.session_id && r->method != M_GET && r->method != M_HEAD) {
+        /* A cookie travels with any request the browser makes; the CSRF token only with
+         * those our console makes (it reads it from the session, not from a cookie). */
+        const char *t = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "X-CSRF-Token");
+        if (!t || !sg_secret_equal(t, r->who.csrf)) {
+            char what[300];
+            snprintf(what, sizeof(what), "%s %.280s", method_text(r->method), url);
+            sg_http_audit(r, "access.denied", "denied", r->route->object == O_CAMERA ? r->id : 0,
+                          what, "{\"reason\":\"csrf\",\"status\":403}");
+            sg_http_catalog_put(r->srv, r->cat);
+            r->cat = NULL;
+            return sg_reply_error(r, MHD_HTTP_FORBIDDEN, "csrf",
+                                  "missing or wrong X-CSRF-Token header (reload the console)");
+        }
+    }
     if (status) {
+        char what[300], detail[64];
+        snprintf(what, sizeof(what), "%s %.280s", method_text(r->method), url);
+        snprintf(detail, sizeof(detail), "{\"status\":%u}", status);
+        sg_http_audit(r, "access.denied", "denied", r->route->object == O_CAMERA ? r->id : 0, what,
+                      detail);
         sg_http_catalog_put(r->srv, r->cat);
         r->cat = NULL;
+        if (status == MHD_HTTP_UNAUTHORIZED)
+            return sg_reply_error(r, status, "unauthorized", "sign in first");
         return sg_reply_error(r, status, status == MHD_HTTP_NOT_FOUND ? "not_found" : "forbidden",
                               status == MHD_HTTP_NOT_FOUND ? "no such resource" : "access denied");
     }
@@ -517,6 +572,10 @@ int sg_http_start(const struct sg_http_deps *d, struct sg_http **out)
     for (int i = 0; i < JOB_THREADS; i++)
         if ((r = sg_thread_start(&h->job_threads[i], "http-job", job_main, h)) < 0)
             goto fail;
+    h->login_fails_user = sg_ratelimit_create(d->cfg->login_max_failures, d->cfg->login_lockout_s);
+    h->login_fails_addr = sg_ratelimit_create(4 * d->cfg->login_max_failures, d->cfg->login_lockout_s);
+    pthread_mutex_init(&h->setup_mu, NULL);
+    sg_http_setup_init(h);
     if ((r = start_mhd(h)) < 0)
         goto fail;
     sg_info("http", 0, "serving the API and console on %s://%s (%d threads)",
@@ -573,5 +632,9 @@ void sg_http_stop(struct sg_http **hp)
     pthread_mutex_destroy(&h->job_mu);
     pthread_cond_destroy(&h->job_cv);
     pthread_mutex_destroy(&h->mux_mu);
+    if (h->login_fails_user)
+        pthread_mutex_destroy(&h->setup_mu);
+    sg_ratelimit_destroy(&h->login_fails_user);
+    sg_ratelimit_destroy(&h->login_fails_addr);
     free(h);
 }

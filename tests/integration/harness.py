@@ -148,11 +148,40 @@ class Env:
             "backoff_max_ms": 2000,
             "listen": "127.0.0.1:%d" % free_port(),
             "web_root": WEB,
+            "key_dir": os.path.join(self.dir, "keys"),
+            # Cheap Argon2id in tests (production: 3 passes, 64 MiB); test_auth checks the rehash.
+            "password_opslimit": 1,
+            "password_memlimit": "1M",
         }
         self.config.update(config)
         self.write_config()
         self.daemon = None
         self.daemon_runs = 0
+        self.token = None      # an administrator's API token, made at the first start
+
+    ADMIN_PASSWORD = "admin-password-for-tests"
+
+    def user(self, name, role, password=None, *extra):
+        """Creates a user with the CLI; returns its id."""
+        r = subprocess.run([os.path.join(BUILD, "sargas"), "--config", self.config_path, "user", "add", name,
+                            "--role", role, "--password-stdin"] + list(extra),
+                           input=(password or self.ADMIN_PASSWORD) + "\n", capture_output=True, text=True,
+                           timeout=60)
+        check(r.returncode == 0, "user add %s failed: %s %s" % (name, r.stdout, r.stderr))
+        return int(r.stdout.split()[1])
+
+    def make_token(self, user, *scopes):
+        args = ["token", "add", user, "--name", "tests"]
+        for s in scopes:
+            args += ["--scope", s]
+        return self.cli(*args).stdout.strip()
+
+    def ensure_admin(self):
+        """An administrator 'admin' and an API token for it, used by http()/api() by default."""
+        if self.token:
+            return
+        self.user("admin", "admin")
+        self.token = self.make_token("admin")
 
     def write_config(self):
         self.config_path = os.path.join(self.dir, "sargas.conf")
@@ -180,6 +209,7 @@ class Env:
         return p
 
     def start(self, ready=True):
+        self.ensure_admin()
         self.daemon_runs += 1
         self.daemon = Proc([os.path.join(BUILD, "sargasd"), "--config", self.config_path],
                            os.path.join(self.dir, "sargasd.log"), ready="sargasd: ready" if ready else None)
@@ -225,8 +255,9 @@ class Env:
     def http_port(self):
         return int(str(self.config["listen"]).rsplit(":", 1)[1])
 
-    def http(self, method, path, body=None, headers=None, timeout=30, tls=False):
-        """One HTTP request to the daemon, the path sent exactly as given (no normalising).
+    def http(self, method, path, body=None, headers=None, timeout=30, tls=False, auth=True):
+        """One HTTP request to the daemon, the path sent exactly as given (no normalising), as
+        the administrator's API token unless auth is False or headers carry their own.
         Returns (status, headers as a lower-case dict, body bytes)."""
         import http.client
         import ssl
@@ -238,6 +269,8 @@ class Env:
         else:
             c = http.client.HTTPConnection("127.0.0.1", self.http_port, timeout=timeout)
         h = dict(headers or {})
+        if auth and self.token and "Authorization" not in h and "Cookie" not in h:
+            h["Authorization"] = "Bearer " + self.token
         if isinstance(body, (dict, list)):
             body = json.dumps(body).encode()
             h.setdefault("Content-Type", "application/json")
