@@ -40,6 +40,10 @@ class Doc:
         if value is None:
             check(s.get("nullable", False), "%s: null where the document does not allow it" % where)
             return
+        if "allOf" in s:
+            for sub in s["allOf"]:
+                self.validate(value, sub, where)
+            return
         t = s.get("type")
         types = {"object": dict, "array": list, "string": str, "boolean": bool}
         if t == "integer":
@@ -221,7 +225,7 @@ def read_live(env, path, seconds, out):
     """Reads a live response for `seconds`; stores status, headers and bytes in out."""
     import http.client
     conn = http.client.HTTPConnection("127.0.0.1", env.http_port, timeout=10)
-    conn.request("GET", path)
+    conn.request("GET", path, headers={"Authorization": "Bearer " + env.token})
     r = conn.getresponse()
     out["status"], out["headers"] = r.status, {k.lower(): v for k, v in r.getheaders()}
     out["t0"] = time.time()
@@ -292,7 +296,7 @@ def read_mux(env, path, until, timeout=15):
     (index, type, payload) tuples."""
     import http.client
     conn = http.client.HTTPConnection("127.0.0.1", env.http_port, timeout=10)
-    conn.request("GET", path)
+    conn.request("GET", path, headers={"Authorization": "Bearer " + env.token})
     r = conn.getresponse()
     if r.status != 200:
         raise TestFailure("mux: status %d %s" % (r.status, r.read()[:200]))
@@ -507,6 +511,68 @@ def test_download(env, c, seg):
     check(not leftovers, "temporary export files left behind: %s" % leftovers)
 
 
+def cookie_of(hd):
+    c = hd.get("set-cookie", "")
+    check(c.startswith("sargas_session=") and "HttpOnly" in c and "SameSite=Strict" in c, "session cookie: %r" % c)
+    return c.split(";")[0]
+
+
+def test_accounts(env, c):
+    """Every account, token, site and audit route once, answers checked against the document
+    (the access rules themselves are test_access's, the abuse cases test_auth's)."""
+    pw = env.ADMIN_PASSWORD
+    s = c.call("GET", "/api/v1/session", "/api/v1/session")
+    check(s["user"]["name"] == "admin" and s["csrf"] is None and "users.admin" in s["permissions"],
+          "session of the admin token: %s" % s)
+    c.call("POST", "/api/v1/setup", "/api/v1/setup", {"token": "x" * 43, "user": "boss", "password": "p" * 12},
+           expect=403, headers={"Authorization": ""})
+    st, hd, data = env.http("POST", "/api/v1/login", {"user": "admin", "password": pw}, auth=False)
+    check(st == 200, "login: %d %s" % (st, data[:200]))
+    cookie = cookie_of(hd)
+    sess = json.loads(data)
+    c.doc.validate(sess, c.doc.response_schema("/api/v1/login", "POST", 200)["content"]["application/json"]["schema"], "login")
+    c.seen.add(("POST", "/api/v1/login"))
+    ch = {"Cookie": cookie, "X-CSRF-Token": sess["csrf"]}
+    site = c.call("GET", "/api/v1/site", "/api/v1/site", headers=ch)
+    check(site["id"] == 1, "site: %s" % site)
+    u = c.call("POST", "/api/v1/users", "/api/v1/users", {"name": "op1", "role": "operator", "password": "operator-pass-1",
+                                                          "all_cameras": False}, expect=201, headers=ch)
+    uid = u["id"]
+    check(u["grants"] == [] and not u["all_cameras"], "new user: %s" % u)
+    users = c.call("GET", "/api/v1/users", "/api/v1/users", headers=ch)["users"]
+    check(sorted(x["name"] for x in users) == ["admin", "op1"], "users: %s" % users)
+    g = c.call("PUT", "/api/v1/users/{id}/grants", "/api/v1/users/%d/grants" % uid,
+               {"grants": [{"camera": 1, "access": "allow"}, {"camera": 2, "access": "deny"}]}, headers=ch)
+    check(g["grants"] == [{"camera": 1, "access": "allow"}, {"camera": 2, "access": "deny"}], "grants: %s" % g)
+    u = c.call("PATCH", "/api/v1/users/{id}", "/api/v1/users/%d" % uid, {"role": "viewer"}, headers=ch)
+    check(u["role"] == "viewer", "patched: %s" % u)
+    check(c.call("GET", "/api/v1/users/{id}", "/api/v1/users/%d" % uid, headers=ch)["grants"] == g["grants"], "get user")
+    r = c.call("DELETE", "/api/v1/users/{id}/sessions", "/api/v1/users/%d/sessions" % uid, headers=ch)
+    check(r["revoked"] == 0, "no sessions to end: %s" % r)
+    t = c.call("POST", "/api/v1/tokens", "/api/v1/tokens", {"name": "nvr export", "scopes": ["playback"]}, expect=201,
+               headers=ch)
+    check(t["scopes"] == ["playback"] and len(t["token"]) >= 43, "token: %s" % t)
+    toks = c.call("GET", "/api/v1/tokens", "/api/v1/tokens", headers=ch)["tokens"]
+    check(any(x["id"] == t["id"] and "token" not in x for x in toks), "token list shows a secret or misses one: %s" % toks)
+    c.call("DELETE", "/api/v1/tokens/{id}", "/api/v1/tokens/%d" % t["id"], expect=204, headers=ch)
+    c.call("DELETE", "/api/v1/users/{id}", "/api/v1/users/%d" % uid, expect=204, headers=ch)
+    page = c.call("GET", "/api/v1/audit", "/api/v1/audit?limit=5", headers=ch)
+    check(len(page["entries"]) <= 5, "audit page larger than its limit")
+    csv = c.call("GET", "/api/v1/audit.csv", "/api/v1/audit.csv?action=user.", headers=ch)
+    check(csv.startswith(b"seq,time_utc,user,"), "CSV header: %r" % csv[:80])
+    s2 = c.call("POST", "/api/v1/session/password", "/api/v1/session/password", {"current": pw, "new": pw + "-2"},
+                headers=ch)
+    st, _, _ = env.http("GET", "/api/v1/site", headers={"Cookie": cookie})
+    check(st == 401, "the old session must end with a password change: %d" % st)
+    st, hd, data = env.http("POST", "/api/v1/login", {"user": "admin", "password": pw + "-2"}, auth=False)
+    check(st == 200, "login with the new password: %d" % st)
+    cookie2 = cookie_of(hd)
+    c.call("POST", "/api/v1/logout", "/api/v1/logout", headers={"Cookie": cookie2, "X-CSRF-Token": json.loads(data)["csrf"]})
+    st, _, _ = env.http("GET", "/api/v1/site", headers={"Cookie": cookie2})
+    check(st == 401, "a logged-out session must be refused: %d" % st)
+    check(s2["user"]["name"] == "admin", "password change answer: %s" % s2)
+
+
 def test_static_and_traversal(env):
     st, hd, data = env.http("GET", "/")
     check(st == 200 and hd["content-type"].startswith("text/html"), "console index: %d" % st)
@@ -565,6 +631,7 @@ def test_api():
         seg, _ = test_recordings_and_playback(env, c)
         test_segments(env, c, seg)
         test_download(env, c, seg)
+        test_accounts(env, c)
         test_static_and_traversal(env)
         missing = set(routes()) - c.seen
         check(not missing, "routes this test never called: %s" % sorted(missing))
