@@ -56,9 +56,21 @@ _Static_assert(SG_PUBKEY_BYTES == crypto_sign_PUBLICKEYBYTES, "public key size")
 _Static_assert(SG_SIG_BYTES == crypto_sign_BYTES, "signature size");
 _Static_assert(SG_HASH_BYTES == crypto_hash_sha256_BYTES, "hash size");
 
-static int key_path(const char *key_dir, int64_t site_id, char *out, size_t n)
+/* key_dir without its trailing slashes: the length to print of it. */
+static int dir_len(const char *key_dir)
 {
-    int len = snprintf(out, n, "%s/site-%lld.key", key_dir, (long long)site_id);
+    size_t len = strlen(key_dir);
+
+    while (len > 1 && key_dir[len - 1] == '/')
+        len--;
+    return len > INT_MAX ? INT_MAX : (int)len;
+}
+
+/* key_dir/site-N.key, or with tmp, a name for mkstemp beside it. */
+static int key_path(const char *key_dir, int64_t site_id, int tmp, char *out, size_t n)
+{
+    int len = snprintf(out, n, tmp ? "%.*s/.site-%lld.key.XXXXXX" : "%.*s/site-%lld.key",
+                       dir_len(key_dir), key_dir, (long long)site_id);
 
     return len < 0 || (size_t)len >= n ? -ENAMETOOLONG : 0;
 }
@@ -71,7 +83,7 @@ int sg_sitekey_load(const char *key_dir, int64_t site_id, unsigned char sk[SG_SE
     ssize_t got;
     int fd = -1, r;
 
-    if ((r = key_path(key_dir, site_id, path, sizeof(path))) < 0)
+    if ((r = key_path(key_dir, site_id, 0, path, sizeof(path))) < 0)
         return r;
     fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0)
@@ -112,12 +124,10 @@ fail:
 static int make_key_dir(const char *key_dir)
 {
     char dir[PATH_MAX];
-    size_t len = strlen(key_dir);
+    size_t len = (size_t)dir_len(key_dir);
     struct stat st;
     int r;
 
-    while (len > 1 && key_dir[len - 1] == '/')
-        len--;
     if (len == 0 || len >= sizeof(dir))
         return -ENAMETOOLONG;
     memcpy(dir, key_dir, len);
@@ -141,13 +151,11 @@ static int write_key(const char *key_dir, int64_t site_id, const unsigned char s
 {
     char path[PATH_MAX], tmp[PATH_MAX];
     struct iovec iov = { .iov_base = (void *)sk, .iov_len = SG_SECKEY_BYTES };
-    int fd = -1, r, len;
+    int fd = -1, r;
 
-    if ((r = key_path(key_dir, site_id, path, sizeof(path))) < 0)
+    if ((r = key_path(key_dir, site_id, 0, path, sizeof(path))) < 0 ||
+        (r = key_path(key_dir, site_id, 1, tmp, sizeof(tmp))) < 0)
         return r;
-    len = snprintf(tmp, sizeof(tmp), "%s/.site-%lld.key.XXXXXX", key_dir, (long long)site_id);
-    if (len < 0 || (size_t)len >= sizeof(tmp))
-        return -ENAMETOOLONG;
     fd = mkstemp(tmp); /* mode 0600 */
     if (fd < 0)
         return -errno;
@@ -222,7 +230,7 @@ out:
 int sg_sitekey_ensure(struct sg_catalog *cat, const char *key_dir)
 {
     struct sg_site *sites = NULL;
-    int n, made = 0, dir_ok = 0, r;
+    int n, made = 0, dir_ok = 0, first_err = 0, r;
 
     n = sg_catalog_site_list(cat, &sites);
     if (n < 0)
@@ -232,18 +240,18 @@ int sg_sitekey_ensure(struct sg_catalog *cat, const char *key_dir)
             continue;
         if (!dir_ok && (r = make_key_dir(key_dir)) < 0) {
             sg_error("audit", 0, "cannot create the key directory %s: %s", key_dir, sg_strerror(r));
-            goto fail;
+            first_err = r;
+            break;
         }
         dir_ok = 1;
-        if ((r = ensure_one(cat, key_dir, sites[i].id)) < 0)
-            goto fail;
-        made += r;
+        /* one site's damaged key file must not keep the others from getting theirs */
+        if ((r = ensure_one(cat, key_dir, sites[i].id)) < 0 && !first_err)
+            first_err = r;
+        if (r > 0)
+            made += r;
     }
     free(sites);
-    return made;
-fail:
-    free(sites);
-    return r;
+    return first_err ? first_err : made;
 }
 
 void sg_sitekey_fingerprint(const unsigned char pk[SG_PUBKEY_BYTES], char *out, size_t n)

@@ -492,6 +492,33 @@ static void test_keys(void)
     /* ensure does not make a new key for a site that has one recorded (its file is missing) */
     CHECK_EQ_INT(sg_sitekey_ensure(cat, kdir), 0);
     CHECK(stat(path, &st) < 0);
+
+    /* a damaged key file is reported and left alone; the other sites still get keys */
+    memset(&s, 0, sizeof(s));
+    snprintf(s.name, sizeof(s.name), "Vilnius");
+    CHECK_EQ_INT(sg_catalog_site_add(cat, &s), 0);
+    snprintf(s.name, sizeof(s.name), "Alytus");
+    CHECK_EQ_INT(sg_catalog_site_add(cat, &s), 0);
+    snprintf(path, sizeof(path), "%ssite-3.key", kdir);
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    CHECK(fd >= 0 && write(fd, "short", 5) == 5);
+    close(fd);
+    CHECK_EQ_INT(sg_sitekey_ensure(cat, kdir), SG_E_CORRUPT);
+    CHECK(stat(path, &st) == 0 && st.st_size == 5);
+    CHECK_EQ_INT(sg_catalog_site_get(cat, 3, &s), 0);
+    CHECK(!s.has_key);
+    CHECK_EQ_INT(sg_catalog_site_get(cat, 4, &s), 0);
+    CHECK(s.has_key);
+
+    /* a key file that is not the site's recorded key does not sign (site 1's is gone too) */
+    snprintf(path, sizeof(path), "%ssite-4.key", kdir);
+    CHECK_EQ_INT(unlink(path), 0);
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    CHECK(fd >= 0 && write(fd, sk, sizeof(sk)) == (ssize_t)sizeof(sk)); /* site 2's */
+    close(fd);
+    fill(&e, 2);
+    CHECK_EQ_INT(sg_audit_append(cat, &e), 0);
+    CHECK_EQ_INT(sg_audit_checkpoint(cat, kdir), 1);
     sg_catalog_close(&cat);
 }
 
