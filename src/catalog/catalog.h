@@ -289,8 +289,8 @@ int sg_catalog_audit_head(struct sg_catalog *cat, int64_t *seq, unsigned char ha
 int sg_catalog_audit_insert(struct sg_catalog *cat, const struct sg_audit_entry *e);
 /* Entries with seq > after_seq in seq order, at most limit (for verification). Caller frees.
  * A row that an entry cannot hold exactly as stored (a text too long for its field or with a
- * NUL inside, a number stored as text, a hash of another size) comes back with an all-zero
- * hash, so that verification flags it rather than checking a truncated copy. */
+ * NUL inside, a number that is not an integer, a hash of another size) comes back with an
+ * all-zero hash, so that verification flags it rather than checking a truncated copy. */
 int sg_catalog_audit_page(struct sg_catalog *cat, int64_t after_seq, int limit,
                           struct sg_audit_entry **out);
 /* Entries matching the filter, newest first. Caller frees; returns the count. */
