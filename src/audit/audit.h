@@ -25,8 +25,9 @@ void sg_audit_entry_hash(const struct sg_audit_entry *e, unsigned char out[SG_HA
 
 /* Site keys. The secret key of site N is the file key_dir/site-N.key (mode 0600, the
  * directory 0700); its public key is recorded in the catalog (sites.public_key). */
-/* Gives every site that has no public key a fresh key pair (secret key written first).
- * Returns the number of keys made, or a negative code. */
+/* Gives every site that has no public key a fresh key pair (secret key written first). A key
+ * file that exists already for such a site is adopted, never overwritten. Returns the number
+ * of keys made, or a negative code (the first failure; the other sites still get theirs). */
 int sg_sitekey_ensure(struct sg_catalog *cat, const char *key_dir);
 /* Loads site N's secret key. 0, -ENOENT or another negative code. */
 int sg_sitekey_load(const char *key_dir, int64_t site_id, unsigned char sk[SG_SECKEY_BYTES]);

@@ -287,7 +287,10 @@ struct sg_audit_filter {
 int sg_catalog_audit_head(struct sg_catalog *cat, int64_t *seq, unsigned char hash[SG_HASH_BYTES]);
 /* Inserts a complete entry (seq, hashes filled by the caller inside a write transaction). */
 int sg_catalog_audit_insert(struct sg_catalog *cat, const struct sg_audit_entry *e);
-/* Entries with seq > after_seq in seq order, at most limit (for verification). Caller frees. */
+/* Entries with seq > after_seq in seq order, at most limit (for verification). Caller frees.
+ * A row that an entry cannot hold exactly as stored (a text too long for its field or with a
+ * NUL inside, a number that is not an integer, a hash of another size) comes back with an
+ * all-zero hash, so that verification flags it rather than checking a truncated copy. */
 int sg_catalog_audit_page(struct sg_catalog *cat, int64_t after_seq, int limit,
                           struct sg_audit_entry **out);
 /* Entries matching the filter, newest first. Caller frees; returns the count. */
