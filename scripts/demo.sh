@@ -22,6 +22,7 @@ storage_min_free = 2G
 log_level = info
 listen = $http
 web_root = $build/web
+key_dir = $run/keys
 CONF
 
 "$build/sargas-fakecam" --cameras "$cams" --port "$port" --media "$build/media" > "$run/fakecam.log" 2>&1 &
@@ -61,6 +62,10 @@ Sargas demo: $cams fake cameras on rtsp://127.0.0.1:$port/camK/{main,sub}
   catalog:    $run/catalog.db
   status:     $build/sargas --config $conf camera list
   segments:   $build/sargas --config $conf segments
+  sign in:    no default password. On the first start the log below shows a one-time
+              setup token: enter it in the console to create the administrator (or run
+              $build/sargas --config $conf user add NAME --role admin)
+  audit:      $build/sargas --config $conf audit list | audit verify
   log:        below (Ctrl-C stops the demo)
 MSG
 "$build/sargasd" --config "$conf" &

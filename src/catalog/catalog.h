@@ -229,6 +229,7 @@ int sg_catalog_session_add(struct sg_catalog *cat, struct sg_session *s);  /* fi
 /* The session with this token hash, whatever its state (the caller checks expiry/revocation). */
 int sg_catalog_session_find(struct sg_catalog *cat, const unsigned char hash[SG_HASH_BYTES],
                             struct sg_session *out);
+int sg_catalog_session_get(struct sg_catalog *cat, int64_t id, struct sg_session *out);
 int sg_catalog_session_touch(struct sg_catalog *cat, int64_t id, int64_t now_us);
 int sg_catalog_session_revoke(struct sg_catalog *cat, int64_t id, int64_t now_us);
 /* Revokes every live session of the user; returns how many. */

@@ -14,7 +14,7 @@ enum {
     Q_USER_ADD = CATALOG__AUTH_FIRST, Q_USER_UPDATE, Q_USER_REMOVE, Q_USER_GET, Q_USER_FIND,
     Q_USER_LIST, Q_ADMIN_COUNT,
     Q_GRANT_SET, Q_GRANT_REMOVE, Q_GRANT_GET, Q_GRANT_LIST, Q_GRANT_CLEAR,
-    Q_SESSION_ADD, Q_SESSION_FIND, Q_SESSION_TOUCH, Q_SESSION_REVOKE, Q_SESSION_REVOKE_USER,
+    Q_SESSION_ADD, Q_SESSION_FIND, Q_SESSION_GET, Q_SESSION_TOUCH, Q_SESSION_REVOKE, Q_SESSION_REVOKE_USER,
     Q_SESSION_PURGE,
     Q_TOKEN_ADD, Q_TOKEN_FIND, Q_TOKEN_GET, Q_TOKEN_LIST, Q_TOKEN_REVOKE, Q_TOKEN_TOUCH,
     Q_LAST
@@ -46,6 +46,7 @@ static const char *const sql[Q_LAST - CATALOG__AUTH_FIRST] = {
     Q(Q_SESSION_ADD) = "INSERT INTO sessions (user_id, token_hash, csrf, source, created_us, expires_us,"
                        " last_seen_us) VALUES (?,?,?,?,?,?,?)",
     Q(Q_SESSION_FIND) = "SELECT " SESSION_COLS " FROM sessions WHERE token_hash=?",
+    Q(Q_SESSION_GET) = "SELECT " SESSION_COLS " FROM sessions WHERE id=?",
     Q(Q_SESSION_TOUCH) = "UPDATE sessions SET last_seen_us=?2 WHERE id=?1 AND last_seen_us < ?2",
     Q(Q_SESSION_REVOKE) = "UPDATE sessions SET revoked_us=?2 WHERE id=?1 AND revoked_us = 0",
     Q(Q_SESSION_REVOKE_USER) = "UPDATE sessions SET revoked_us=?2 WHERE user_id=?1 AND revoked_us = 0",
@@ -299,6 +300,15 @@ int sg_catalog_session_find(struct sg_catalog *cat, const unsigned char hash[SG_
     if (s)
         sqlite3_bind_blob(s, 1, hash, SG_HASH_BYTES, SQLITE_TRANSIENT);
     return catalog__one(cat, s, read_session, out, "session find");
+}
+
+int sg_catalog_session_get(struct sg_catalog *cat, int64_t id, struct sg_session *out)
+{
+    sqlite3_stmt *s = q(cat, Q_SESSION_GET);
+
+    if (s)
+        sqlite3_bind_int64(s, 1, id);
+    return catalog__one(cat, s, read_session, out, "session get");
 }
 
 static int id_time(struct sg_catalog *cat, int qid, int64_t id, int64_t t, const char *what)

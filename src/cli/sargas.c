@@ -382,6 +382,7 @@ static int camera_list(struct sg_catalog *cat, const struct args *a)
                                   "retain_hours", cams[i].retain_hours, "transport",
                                   sg_transport_name(cams[i].transport), "record_sub", cams[i].record_sub,
                                   "enabled", cams[i].enabled, "since", m ? since : "");
+            json_object_set_new(o, "site", json_integer(cams[i].site_id));
             if (cams[i].sub_url[0]) {
                 sg_url_redact(cams[i].sub_url, url, sizeof(url));
                 json_object_set_new(o, "sub_url", json_string(url));

@@ -106,6 +106,24 @@ void sg_http_authenticate(struct sg_req *r)
         from_cookie(r, cookie);
 }
 
+int sg_http_principal_valid(struct sg_http *h, const struct sg_principal *who)
+{
+    struct sg_catalog *cat = sg_http_catalog(h);
+    int64_t now = sg_utc_us();
+    struct sg_session s;
+    struct sg_token t;
+    struct sg_user u;
+    int ok = sg_catalog_user_get(cat, who->user_id, &u) == 0 && !u.disabled;
+
+    if (ok && who->session_id)
+        ok = sg_catalog_session_get(cat, who->session_id, &s) == 0 && !s.revoked_us && s.expires_us > now;
+    else if (ok && who->token_id)
+        ok = sg_catalog_token_get(cat, who->token_id, &t) == 0 && !t.revoked_us &&
+             (!t.expires_us || t.expires_us > now);
+    sg_http_catalog_put(h, cat);
+    return ok;
+}
+
 /* What each access kind needs; 0 = only a signed-in principal. */
 static int needed_perms(int access, unsigned *perms)
 {

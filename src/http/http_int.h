@@ -186,6 +186,9 @@ const struct sg_route *sg_route_match(struct sg_req *r, const char *path, unsign
 /* Finds the principal of r from its Authorization: Bearer token or its session cookie
  * (r->who.user_id stays 0 when neither is valid). */
 void sg_http_authenticate(struct sg_req *r);
+/* 1 while the principal's session or token is still valid and its user enabled (for long
+ * responses, which re-check every few seconds so that a revocation also ends them). */
+int sg_http_principal_valid(struct sg_http *h, const struct sg_principal *who);
 /* Returns 0 (allowed) or an HTTP status to answer (401, 403, 404). */
 unsigned sg_http_authorize(struct sg_req *r);
 /* The same decision for one camera and access kind, for handlers that name several cameras. */

@@ -21,7 +21,25 @@ struct live_resp {
     struct sg_principal who;     /* for the live.stop audit entry */
     char source[SG_SOURCE_MAX];
     int64_t start_ns;
+    int64_t recheck_ns;          /* next check that the session is still valid */
 };
+
+#define RECHECK_NS (5 * SG_NS_PER_SEC)
+
+/* A live response outlives the request that authorised it: every few seconds it checks that
+ * its session or token was not revoked (nor the user disabled) meanwhile. 0 = go on. */
+static int revoked(struct sg_http *h, const struct sg_principal *who, int64_t *recheck_ns)
+{
+    int64_t now = sg_mono_ns();
+
+    if (now < *recheck_ns)
+        return 0;
+    *recheck_ns = now + RECHECK_NS;
+    if (sg_http_principal_valid(h, who))
+        return 0;
+    sg_info("http", 0, "live view of %s ended: the session was revoked or the user disabled", who->name);
+    return 1;
+}
 
 /* Audits the end of a live view (the request that began it is gone by then). */
 static void audit_view_end(struct sg_http *h, const struct sg_principal *who, const char *source,
@@ -71,7 +89,7 @@ static ssize_t live_read(void *cls, uint64_t pos, char *buf, size_t max)
     ssize_t n;
 
     (void)pos;
-    if (atomic_load(&lr->srv->stopping))
+    if (atomic_load(&lr->srv->stopping) || revoked(lr->srv, &lr->who, &lr->recheck_ns))
         return MHD_CONTENT_READER_END_OF_STREAM;
     n = sg_live_read(lr->v, (uint8_t *)buf, max, live_park, lr);
     if (n < 0)
@@ -106,6 +124,7 @@ int sg_media_live(struct sg_req *r)
     lr->who = r->who;
     snprintf(lr->source, sizeof(lr->source), "%s", r->source);
     lr->start_ns = sg_mono_ns();
+    lr->recheck_ns = lr->start_ns + RECHECK_NS;
     rc = sg_live_join(r->srv->live, r->id, r->stream, live_wake, lr, &lr->v, codecs, sizeof(codecs));
     if (rc < 0) {
         free(lr);
@@ -165,6 +184,7 @@ struct sg_live_mux {
     struct sg_principal who; /* for the live.stop audit entries */
     char source[SG_SOURCE_MAX];
     int64_t start_ns;
+    int64_t recheck_ns;
 };
 
 static void mux_wake(void *opaque)
@@ -279,7 +299,7 @@ static ssize_t mux_read(void *cls, uint64_t pos, char *buf, size_t max)
     (void)pos;
     for (int round = 0;; round++) {
         size_t got = 0;
-        if (atomic_load(&m->srv->stopping))
+        if (atomic_load(&m->srv->stopping) || revoked(m->srv, &m->who, &m->recheck_ns))
             return MHD_CONTENT_READER_END_OF_STREAM;
         pthread_mutex_lock(&m->mu);
         m->pending = 0;
@@ -352,6 +372,7 @@ int sg_media_live_mux(struct sg_req *r)
     m->who = r->who;
     snprintf(m->source, sizeof(m->source), "%s", r->source);
     m->start_ns = sg_mono_ns();
+    m->recheck_ns = m->start_ns + RECHECK_NS;
     pthread_mutex_init(&m->mu, NULL);
     for (int i = 0; i < n; i++) {
         char what[64];
