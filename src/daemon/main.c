@@ -239,6 +239,7 @@ int main(int argc, char **argv)
                 sg_error("sargasd", 0, "reload refused: %s", err);
             } else {
                 sg_log_set_level(fresh.log_level);
+                daemon_audit(cat, "settings.reload", config_path ? config_path : "(defaults)");
                 sg_info("sargasd", 0, "reloaded: log_level=%s (other options apply at restart)",
                         sg_log_level_name(fresh.log_level));
             }
