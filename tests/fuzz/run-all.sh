@@ -1,7 +1,7 @@
 #!/bin/bash
 # Runs every libFuzzer target of an SG_FUZZ build for a fixed time each.
 #   tests/fuzz/run-all.sh BUILD_DIR SECONDS [TARGET...]
-# TARGET is rtsp, sdp, h26x, rtp, url, scan or fragindex (default: all). Each fuzzer starts from
+# TARGET is one of ALL_TARGETS below (default: all). Each fuzzer starts from
 # a copy of its seed corpus (tests/fuzz/corpus/<target>/) in a temporary directory, so the committed
 # corpus never grows. Prints one line per target; exits 1 when any fuzzer found a crash, a
 # leak, a timeout or a broken invariant (the input is kept as BUILD_DIR/fuzz-artifacts/<target>-*
@@ -10,7 +10,7 @@
 # corpus as DIR/<target>/ (for coverage reports or minimising into the seeds by hand).
 set -u
 
-ALL_TARGETS="rtsp sdp h26x rtp url scan fragindex http"
+ALL_TARGETS="rtsp sdp h26x rtp url scan fragindex http auth"
 
 usage() {
     echo "usage: $0 BUILD_DIR SECONDS [TARGET...]   (targets: $ALL_TARGETS)" >&2
@@ -29,6 +29,7 @@ max_len() {
     scan) echo 16384 ;;
     fragindex) echo 16384 ;;
     http) echo 2048 ;;   # paths up to 512 characters are served; longer ones refused
+    auth) echo 1100 ;;   # login takes passwords up to 1024 bytes
     esac
 }
 
