@@ -38,11 +38,17 @@ static void fill(struct sg_audit_entry *e, int i)
     e->site_id = i % 4 == 0 ? 2 : (i % 7 == 0 ? 0 : 1); /* 0 is stored as 1 */
     e->user_id = i % 5;
     snprintf(e->user, sizeof(e->user), "%s", users[i % 5]);
-    snprintf(e->source, sizeof(e->source), i % 3 ? "10.0.0.%d" : "cli", i);
+    if (i % 3)
+        snprintf(e->source, sizeof(e->source), "10.0.0.%d", i);
+    else
+        snprintf(e->source, sizeof(e->source), "cli");
     snprintf(e->action, sizeof(e->action), "%s", actions[i % 5]);
     snprintf(e->outcome, sizeof(e->outcome), "%s", i % 6 ? "ok" : "denied");
     e->camera_id = i % 3;
-    snprintf(e->object, sizeof(e->object), i % 2 ? "camera:%d" : "", i % 3);
+    if (i % 2)
+        snprintf(e->object, sizeof(e->object), "camera:%d", i % 3);
+    else
+        e->object[0] = 0;
     if (i % 4)
         snprintf(e->detail, sizeof(e->detail), "{\"n\":%d,\"note\":\"it's \\\"quoted\\\" ; -- ü\"}", i);
 }
