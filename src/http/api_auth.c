@@ -293,7 +293,7 @@ int sg_api_password(struct sg_req *r)
     if (sg_password_verify(u.pw_hash, cur) < 0) {
         login_failed(r, ukey, akey);
         sg_http_audit(r, "user.password", "failed", 0, u.name, "{\"reason\":\"wrong_password\"}");
-        return sg_reply_error(r, MHD_HTTP_FORBIDDEN, "forbidden", "the current password is wrong");
+        return sg_reply_error(r, MHD_HTTP_FORBIDDEN, "wrong_password", "the current password is wrong");
     }
     if (sg_password_ok(nw, why, sizeof(why)) < 0)
         return sg_reply_error(r, 400, "weak_password", "%s", why);

@@ -293,6 +293,31 @@ static const char *method_text(int m)
     return "?";
 }
 
+/* Checks and parses the request body for the route. Returns 0, or (having queued a 4xx
+ * answer) 1 + the MHD result of queueing it. */
+static unsigned read_body(struct sg_req *r)
+{
+    if (r->body_too_big)
+        return 1u + (unsigned)sg_reply_error(r, MHD_HTTP_CONTENT_TOO_LARGE, "too_large",
+                                             "request body larger than %d bytes", SG_HTTP_MAX_BODY);
+    if (r->route->flags & R_BODY) {
+        json_error_t je;
+        const char *ct = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Content-Type");
+        if (!ct || strncasecmp(ct, "application/json", 16))
+            return 1u + (unsigned)sg_reply_error(r, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type",
+                                                 "send the body as application/json");
+        r->json = json_loadb(r->body.data ? (const char *)r->body.data : "", r->body.len,
+                             JSON_REJECT_DUPLICATES, &je);
+        if (!r->json || !json_is_object(r->json))
+            return 1u + (unsigned)sg_reply_error(r, MHD_HTTP_BAD_REQUEST, "bad_json",
+                                                 "body must be a JSON object%s%s", r->json ? "" : ": ",
+                                                 r->json ? "" : je.text);
+    } else if (r->body.len) {
+        return 1u + (unsigned)sg_reply_error(r, MHD_HTTP_BAD_REQUEST, "bad_request", "this request takes no body");
+    }
+    return 0;
+}
+
 /* Routes, authenticates, authorises and runs a request whose body (if any) is complete. */
 static int dispatch(struct sg_req *r, const char *url)
 {
@@ -309,23 +334,6 @@ static int dispatch(struct sg_req *r, const char *url)
     if (!r->route)
         return sg_reply_error(r, status, status == MHD_HTTP_NOT_FOUND ? "not_found" : "method_not_allowed",
                               status == MHD_HTTP_NOT_FOUND ? "no such resource" : "method not allowed here");
-    if (r->body_too_big)
-        return sg_reply_error(r, MHD_HTTP_CONTENT_TOO_LARGE, "too_large",
-                              "request body larger than %d bytes", SG_HTTP_MAX_BODY);
-    if (r->route->flags & R_BODY) {
-        json_error_t je;
-        const char *ct = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Content-Type");
-        if (!ct || strncasecmp(ct, "application/json", 16))
-            return sg_reply_error(r, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type",
-                                  "send the body as application/json");
-        r->json = json_loadb(r->body.data ? (const char *)r->body.data : "", r->body.len,
-                             JSON_REJECT_DUPLICATES, &je);
-        if (!r->json || !json_is_object(r->json))
-            return sg_reply_error(r, MHD_HTTP_BAD_REQUEST, "bad_json", "body must be a JSON object%s%s",
-                                  r->json ? "" : ": ", r->json ? "" : je.text);
-    } else if (r->body.len) {
-        return sg_reply_error(r, MHD_HTTP_BAD_REQUEST, "bad_request", "this request takes no body");
-    }
     r->cat = sg_http_catalog(r->srv);
     sg_http_authenticate(r);
     status = sg_http_authorize(r);
@@ -356,6 +364,13 @@ static int dispatch(struct sg_req *r, const char *url)
             return sg_reply_error(r, status, "unauthorized", "sign in first");
         return sg_reply_error(r, status, status == MHD_HTTP_NOT_FOUND ? "not_found" : "forbidden",
                               status == MHD_HTTP_NOT_FOUND ? "no such resource" : "access denied");
+    }
+    /* The body is looked at only once the principal may use the route: without a session
+     * every route answers 401, whatever is sent. */
+    if ((status = read_body(r)) != 0) {
+        sg_http_catalog_put(r->srv, r->cat);
+        r->cat = NULL;
+        return (int)status - 1;
     }
     if (r->route->flags & R_DEFER) {
         sg_http_catalog_put(r->srv, r->cat);

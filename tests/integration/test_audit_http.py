@@ -8,6 +8,7 @@ import csv
 import http.client
 import io
 import json
+import threading
 import time
 import urllib.parse
 
@@ -129,6 +130,33 @@ def test_audit_http():
         st, _, _ = env.http("POST", "/api/v1/logout", headers=op)
         check(st == 200, "logout: %d" % st)
         find(env, "logout", action="logout", user="op")
+
+        # a running live view ends once its session is revoked (it re-checks every 5 s)
+        op2 = login(env, "op", "operator-password")
+        conn = http.client.HTTPConnection("127.0.0.1", env.http_port, timeout=20)
+        conn.request("GET", "/api/v1/cameras/%d/live/sub.mp4" % cam1, headers={"Cookie": op2["Cookie"]})
+        resp = conn.getresponse()
+        check(resp.status == 200, "live before revocation: %d" % resp.status)
+        state = {"bytes": 0, "ended": False}
+
+        def drain():
+            try:
+                while True:
+                    b = resp.read1(65536)
+                    if not b:
+                        break
+                    state["bytes"] += len(b)
+            except OSError:
+                pass
+            state["ended"] = True
+        th = threading.Thread(target=drain, daemon=True)
+        th.start()
+        poll(lambda: state["bytes"] > 0, 10, "live bytes before the revocation")
+        check(not state["ended"], "the live view ended by itself")
+        st, _, data = env.http("DELETE", "/api/v1/users/%d/sessions" % op_id)
+        check(st == 200 and json.loads(data)["revoked"] >= 1, "revoke: %d %s" % (st, data))
+        poll(lambda: state["ended"], 15, "the live view to end after its session was revoked")
+        conn.close()
 
         # the auditors: site 1's sees these entries, the partner town's sees none of them
         aud = login(env, "aud", "auditor-password")
