@@ -601,6 +601,10 @@ def test_tls(env):
     env.start()
     st, _, data = env.http("GET", "/api/v1/health", tls=True)
     check(st == 200 and json.loads(data)["status"] in ("ok", "degraded"), "health over TLS: %d" % st)
+    # under TLS the session cookie is Secure (test_accounts changed the admin's password)
+    st, hd, _ = env.http("POST", "/api/v1/login", {"user": "admin", "password": env.ADMIN_PASSWORD + "-2"}, tls=True,
+                         auth=False)
+    check(st == 200 and "; Secure" in hd.get("set-cookie", ""), "TLS login cookie: %d %r" % (st, hd.get("set-cookie")))
     try:
         env.http("GET", "/api/v1/health")
         plain_ok = True

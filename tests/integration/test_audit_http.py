@@ -170,6 +170,16 @@ def test_audit_http():
         newest = mine[0]["time"]
         check(entries(env, headers=aud, user="op", **{"from": newest}) and
               all(x["time"] >= newest for x in entries(env, headers=aud, user="op", **{"from": newest})), "from filter")
+        before = len(entries(env, headers=aud))
+        for q in ("user=%27%20OR%201%3D1--", "action=login%27--", "action=LOGIN", "action=" + "a" * 60, "camera=abc",
+                  "camera=0", "camera=1%3B", "from=yesterday", "to=2026-13-01T00:00:00Z", "limit=0", "limit=1001",
+                  "before=-1", "user=", "user=" + "u" * 200):
+            st, _, data = env.http("GET", "/api/v1/audit?" + q, headers=aud)
+            if q == "user=%27%20OR%201%3D1--":
+                check(st == 200 and json.loads(data)["entries"] == [], "SQL in the user filter: %d %s" % (st, data[:200]))
+            else:
+                check(st == 400 and json.loads(data)["error"]["code"] == "bad_request", "audit?%s: %d %s" % (q, st, data[:200]))
+        check(len(entries(env, headers=aud)) >= before, "hostile filters changed the trail")
         st, hd, data = env.http("GET", "/api/v1/audit.csv?user=op", headers=aud)
         check(st == 200 and hd["content-type"].startswith("text/csv"), "csv: %d %s" % (st, hd.get("content-type")))
         rows = list(csv.DictReader(io.StringIO(data.decode())))
