@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Live latency in Chromium, measured with the console itself (run by bench/live_latency.sh
-// through tests/browser/run.py, which passes SARGAS_URL and SARGAS_RTSP):
+// through tests/browser/run.py, which passes SARGAS_URL, SARGAS_RTSP and the administrator's
+// password: each page's browser context signs in with POST /api/v1/login first):
 //   node bench/live_latency.mjs [--seconds S] [--tiles 1,16] [--warmup W] [--no-peer]
 // For each N in --tiles: one console page shows N cameras' sub streams live (layout 4 for up to
 // 4 tiles, 9, then 16; all tiles over the console's one multiplexed live response), and for S
@@ -19,7 +20,7 @@ import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import {
-    PAGE_HELPERS, SOURCE, check, latencyMs, launch, percentile, poll, sleep,
+    PAGE_HELPERS, SOURCE, check, latencyMs, launch, percentile, poll, signInContext, sleep,
 } from '../tests/browser/lib.mjs';
 
 const args = process.argv.slice(2);
@@ -66,6 +67,7 @@ function rtspArrival(seconds) {
 // the same origin (a routed URL, so that the console's code is not involved).
 async function hlsPeer(browser) {
     const ctx = await browser.newContext({ viewport: { width: 700, height: 420 } });
+    await signInContext(ctx);   // the playlist and segments need a session like any API call
     const page = await ctx.newPage();
     await page.addInitScript(PAGE_HELPERS);
     const html = `<!doctype html><meta charset="utf-8"><body style="margin:0;background:#000">
@@ -85,6 +87,7 @@ async function hlsPeer(browser) {
 
 async function consolePage(browser) {
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    await signInContext(ctx);   // the console opens signed in, without its login page
     const page = await ctx.newPage();
     await page.addInitScript(PAGE_HELPERS);
     await page.goto(URL + '/');

@@ -16,6 +16,7 @@
 # the camera. Prints per-run statistics and last, per N:
 #   RESULT live_latency tiles=N p50_ms=X p95_ms=X
 # Targets (docs/PERFORMANCE.md): p50 <= 500 ms, p95 <= 1000 ms.
+# The pages sign in as the administrator run.py creates (SARGAS_ADMIN_PASSWORD).
 # Builds nothing: expects build/ (SG_BUILD) with sargasd, sargas, sargas-fakecam, web/ and
 # media/. Stops only what it started.
 set -eu

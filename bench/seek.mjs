@@ -7,7 +7,7 @@
 // Prints one "browser <T>: <ms> ms ..." line per moment.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { PAGE_HELPERS, HERE as LIB, check, launch, poll } from '../tests/browser/lib.mjs';
+import { PAGE_HELPERS, HERE as LIB, check, launch, poll, signInContext } from '../tests/browser/lib.mjs';
 
 const URL = process.env.SARGAS_URL;
 const MOMENTS = JSON.parse(process.env.SG_SEEK_MOMENTS || '[]');
@@ -19,6 +19,7 @@ async function main() {
     const browser = await launch();
     try {
         const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+        await signInContext(ctx);   // the console opens signed in, without its login page
         const page = await ctx.newPage();
         await page.addInitScript(PAGE_HELPERS);
         await page.goto(URL + '/');

@@ -164,7 +164,9 @@ def evict(files):
 def server_seek(conn, t_us):
     """GET playlist + init range + first fragment range; returns (ms, fragment bytes)."""
     def get(path, headers=None):
-        conn.request("GET", path, headers=headers or {})
+        # the administrator's API token from tests/browser/run.py: every API route needs a principal
+        h = dict(headers or {}, Authorization="Bearer " + os.environ["SARGAS_TOKEN"])
+        conn.request("GET", path, headers=h)
         r = conn.getresponse()
         body = r.read()
         if r.status not in (200, 206):

@@ -13,6 +13,8 @@
 # --warm. SG_SEED picks the moments (default 1). Last line:
 #   RESULT seek samples=N browser_p95_ms=X server_p95_ms=X
 # Target (docs/PERFORMANCE.md): first frame <= 300 ms in the browser.
+# The loopback client uses the administrator's API token run.py makes (SARGAS_TOKEN); the
+# console signs in with the administrator's password (SARGAS_ADMIN_PASSWORD).
 # Builds nothing: expects build/ with sargasd, sargas, sargas-fakecam, web/, media/.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)

@@ -48,7 +48,9 @@ class Viewer:
         self.path = path
         self.sock = socket.create_connection((host, port))
         self.sock.setblocking(False)
-        self.sock.sendall(("GET %s HTTP/1.1\r\nHost: %s:%d\r\nAccept: */*\r\n\r\n" % (path, host, port)).encode())
+        # the administrator's API token from tests/browser/run.py: live views need a principal
+        self.sock.sendall(("GET %s HTTP/1.1\r\nHost: %s:%d\r\nAccept: */*\r\nAuthorization: Bearer %s\r\n\r\n" %
+                           (path, host, port, os.environ["SARGAS_TOKEN"])).encode())
         self.raw = bytearray()
         self.head = None
         self.chunk_left = 0     # bytes of the current chunk still to come

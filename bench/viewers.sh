@@ -10,6 +10,7 @@
 # plus missing in any viewer's stream. Last line:
 #   RESULT viewers n=N cpu_pct_per_viewer=X lost_frames=X
 # cpu_pct_per_viewer: (CPU with N - CPU with none) / N, % of one core.
+# The viewers send the administrator's API token run.py makes (SARGAS_TOKEN).
 # Builds nothing: expects build/ with sargasd, sargas, sargas-fakecam, media/.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)

@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 // The operators' console in Chromium against a real sargasd with 4 fake cameras (started by
-// tests/browser/run.py, which passes SARGAS_URL). No test framework: each step polls with a
-// deadline and the script exits 1 with a message at the first failure.
+// tests/browser/run.py, which passes SARGAS_URL, the administrator's password and API token,
+// and the users it made: SARGAS_USERS). No test framework: each step polls with a deadline
+// and the script exits 1 with a message at the first failure.
+//   0. the console opens on the login page; the administrator signs in through it; the top
+//      bar shows the user, the role and the site;
 //   a. the console loads without console errors or failed requests; the language switch
 //      changes the visible text (lt, lv, en);
 //   b. layout 4 plays 4 cameras live at once (currentTime and decoded frames advance);
@@ -13,13 +16,35 @@
 //      live response (/api/v1/live?streams=..., each stream once) and the API still answers
 //      within 2 s while they play (Chromium opens only 6 connections per host); an enlarged
 //      tile switches to the main stream and plays it; the per-camera live URL is never used;
-//   g. screenshots (4 live tiles, playback, 16 live tiles) in $SG_ARTIFACTS or build/test-artifacts/.
+//   g. the users page: the administrator creates an operator "op1" for granted cameras only
+//      and allows cameras 1 and 2 in the grants editor, and an auditor "dpo"; the server
+//      holds what the page sent; the viewer made by run.py (camera 4 denied) shows its deny;
+//   h. in a fresh browser, op1 signs in and sees exactly cameras 1 and 2 (list, grid), plays
+//      them live and plays back camera 1 from a timeline click; the names of cameras 3 and
+//      4 appear nowhere in the page, and camera 3's API answers 404; no users, audit or
+//      download (operators have no export);
+//   i. the viewer sees live video of cameras 1-3 and no timeline or playback controls;
+//   j. the auditor sees no video at all (no <video>, no media request): the camera register
+//      and the audit page; users read-only;
+//   k. sign-in errors: a wrong password says so; repeated failures say how many seconds to
+//      wait (HTTP 429, Retry-After); the first-administrator form (shown while the server
+//      says setup is required) explains a wrong setup token; after "Sign out" the API
+//      answers 401 and the login page is back;
+//   l. the auditor filters the audit trail by op1 and finds op1's login, live.start and
+//      playback of camera 1 (polled: entries are written as things happen); the "Export
+//      CSV" link, with the same filters, returns text/csv with those rows;
+//   m. screenshots (login, 4 live tiles, playback, 16 live tiles, users, audit) in
+//      $SG_ARTIFACTS or build/test-artifacts/.
 import { join } from 'node:path';
 import {
     Failure, PAGE_HELPERS, artifactsDir, check, counterNear, latencyMs, launch, percentile, poll, watchPage,
 } from './lib.mjs';
 
 const URL = process.env.SARGAS_URL;
+const ADMIN = process.env.SARGAS_ADMIN_USER || 'admin';
+const ADMIN_PASSWORD = process.env.SARGAS_ADMIN_PASSWORD;
+const TOKEN = process.env.SARGAS_TOKEN;
+const USERS = JSON.parse(process.env.SARGAS_USERS || '[]');
 const CAMERAS = 4;
 const GOP_MS = 2000;
 const LIVE_MAX_MS = 1500;
@@ -28,8 +53,9 @@ const t0 = Date.now();
 const log = (msg) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(5)} s] ${msg}`);
 const rfc = (ms) => new Date(ms).toISOString();
 
+// The API as the administrator's token (not the browser's session).
 async function api(path) {
-    const r = await fetch(URL + '/api/v1' + path);
+    const r = await fetch(URL + '/api/v1' + path, { headers: { Authorization: `Bearer ${TOKEN}` } });
     check(r.ok, `GET ${path}: HTTP ${r.status}`);
     return r.json();
 }
@@ -50,7 +76,6 @@ function noProblems(problems, step) {
 
 // ---- a. loading and languages ---------------------------------------------------------------
 async function loadsAndTranslates(page, problems) {
-    await page.goto(URL + '/', { waitUntil: 'load' });
     await poll(() => page.evaluate((n) => document.querySelectorAll('#cameras button.cam').length === n, CAMERAS),
         15000, `${CAMERAS} cameras in the camera list`);
     await poll(async () => (await page.textContent('#health')).trim() !== '', 15000, 'the health indicator');
@@ -63,6 +88,9 @@ async function loadsAndTranslates(page, problems) {
         go: document.querySelector('#goto-time').textContent.trim(),
         hint: document.querySelector('.sidebar .hint').textContent.trim(),
         tile: document.querySelector('#grid .tile .msg').textContent.trim(),
+        users: document.querySelector('#nav-users').textContent.trim(),
+        logout: document.querySelector('#logout').textContent.trim(),
+        role: document.querySelector('#acct-role').textContent.trim(),
     }));
     const seen = {};
     for (const lang of ['lt', 'lv', 'en']) {
@@ -73,7 +101,7 @@ async function loadsAndTranslates(page, problems) {
         for (const [k, v] of Object.entries(seen[lang])) check(v, `language ${lang}: ${k} is empty`);
     }
     for (const [a, b] of [['en', 'lt'], ['en', 'lv'], ['lt', 'lv']]) {
-        for (const k of ['cams', 'hint', 'tile', 'title']) {
+        for (const k of ['cams', 'hint', 'tile', 'title', 'users', 'logout', 'role']) {
             check(seen[a][k] !== seen[b][k], `the ${k} text is the same in ${a} and ${b}: "${seen[a][k]}"`);
         }
     }
@@ -137,7 +165,9 @@ async function recordedSpan() {
     }, 90000, '30 s recorded by camera 1 (main and sub)', 1000);
 }
 
-async function seekOnTimeline(page) {
+// tiles: how many tiles of the grid show cameras; rollover: also check playback going on
+// past the end of the ROLL_S-second playlist window (main() sets it for the admin's page).
+async function seekOnTimeline(page, { tiles = CAMERAS, rollover = true } = {}) {
     const span = await recordedSpan();
     log(`recorded: ${rfc(span.from)} .. ${rfc(span.to)}`);
     await page.click('#zoom-10m');
@@ -163,7 +193,7 @@ async function seekOnTimeline(page) {
     }, 5000, 'playback mode after the click');
     await poll(async () => {
         const s = await state(page);
-        return s.tiles.every((x) => x.mode === 'playback');
+        return s.tiles.slice(0, tiles).every((x) => x.mode === 'playback');
     }, 5000, 'every tile in playback mode');
     const firstFrame = await poll(async () => {
         const v = await page.evaluate(() => {
@@ -207,11 +237,12 @@ async function seekOnTimeline(page) {
     // the other tiles play the same moment (synchronised playback)
     const others = await poll(async () => {
         const s = await state(page);
-        return s.tiles.every((x) => x.utcMs != null) && s;
+        return s.tiles.slice(0, tiles).every((x) => x.utcMs != null) && s.tiles.slice(0, tiles);
     }, 10000, 'every tile to show a recorded moment');
-    const spread = Math.max(...others.tiles.map((x) => x.utcMs)) - Math.min(...others.tiles.map((x) => x.utcMs));
-    log(`tiles show ${others.tiles.map((x) => rfc(x.utcMs).slice(11, 23)).join(', ')} (spread ${spread.toFixed(0)} ms)`);
+    const spread = Math.max(...others.map((x) => x.utcMs)) - Math.min(...others.map((x) => x.utcMs));
+    log(`tiles show ${others.map((x) => rfc(x.utcMs).slice(11, 23)).join(', ')} (spread ${spread.toFixed(0)} ms)`);
     check(spread < 1000, `the playback tiles are ${spread.toFixed(0)} ms apart`);
+    if (!rollover) return;
 
     // Rolling over: the console asked for a ROLL_S-second playlist window (main() set it), so
     // playback must go on past its end with the next window, at the right moment, without
@@ -333,12 +364,364 @@ async function sixteenLive(page, liveUrls) {
     }, 20000, 'all 16 tiles back on their sub streams');
 }
 
+// ---- 0. signing in ------------------------------------------------------------------------------
+const visible = (page, sel) => page.evaluate((sel) => {
+    const e = document.querySelector(sel);
+    return !!e && !e.closest('[hidden]') && e.getClientRects().length > 0;
+}, sel);
+
+async function openLogin(page) {
+    await page.goto(URL + '/', { waitUntil: 'load' });
+    await poll(() => visible(page, '#login-form'), 10000, 'the login form');
+}
+
+// Signs in through the login form (already open) and waits for the console.
+async function signIn(page, user, password) {
+    await page.fill('#login-user', user);
+    await page.fill('#login-password', password);
+    await page.click('#login-submit');
+    await poll(() => page.evaluate(() => document.body.dataset.auth === 'in'), 10000, `the console after ${user} signs in`);
+    const who = await page.evaluate(() => window.sargas.session());
+    check(who && who.user === user, `signed in as ${JSON.stringify(who)}, expected ${user}`);
+    return who;
+}
+
+async function adminSignsIn(page, dir, shots) {
+    await openLogin(page);
+    const before = await page.evaluate(() => ({
+        auth: document.body.dataset.auth, topbar: !document.querySelector('header.topbar').hidden,
+        videos: document.querySelectorAll('video').length,
+    }));
+    check(before.auth === 'out' && !before.topbar && !before.videos, `before sign-in: ${JSON.stringify(before)}`);
+    shots.push(join(dir, 'console-login.png'));
+    await page.screenshot({ path: shots[shots.length - 1] });
+    const who = await signIn(page, ADMIN, ADMIN_PASSWORD);
+    const site = await api('/site');
+    const bar = await page.evaluate(() => ({
+        user: document.querySelector('#acct-user').textContent, role: document.querySelector('#acct-role').textContent,
+        site: document.querySelector('#acct-site').textContent,
+    }));
+    log(`signed in: ${JSON.stringify(bar)}; permissions ${who.permissions.join(' ')}`);
+    check(bar.user === ADMIN && bar.role === 'Administrator' && bar.site === site.name,
+        `the top bar shows ${JSON.stringify(bar)}, expected ${ADMIN}, Administrator, ${site.name}`);
+    for (const id of ['nav-video', 'nav-cameras', 'nav-users', 'nav-audit', 'download', 'timeline', 'logout']) {
+        check(await visible(page, '#' + id), `the administrator does not see #${id}`);
+    }
+}
+
+// ---- g. users ------------------------------------------------------------------------------------
+const OPERATOR = { name: 'op1', password: 'operator-password-1', cameras: [1, 2] };
+const AUDITOR = { name: 'dpo', password: 'auditor-password-1' };
+
+async function usersPage(page) {
+    await page.click('#nav-users');
+    await poll(() => page.evaluate(() => window.sargas.state().page === 'users' &&
+        document.querySelectorAll('#users-table tbody tr').length > 0), 10000, 'the users page with its list');
+    const names = await page.$$eval('#users-table tbody tr', (rows) => rows.map((r) => r.dataset.user));
+    check(names.includes(ADMIN), `the users list lacks ${ADMIN}: ${names}`);
+    for (const u of USERS) check(names.includes(u.name), `the users list lacks ${u.name} (made by run.py): ${names}`);
+    await poll(async () => /fingerprint|no audit signing key/.test(await page.textContent('#page-users .site-line')),
+        5000, 'the site line on the users page');
+}
+
+async function createUser(page, { name, role, password, granted }) {
+    await page.fill('#new-name', name);
+    await page.selectOption('#new-role', role);
+    await page.fill('#new-password', password);
+    await page.fill('#new-password2', password);
+    await page.check(`#user-new input[name="scope"][value="${granted ? 'granted' : 'all'}"]`);
+    await page.click('#new-create');
+    await poll(() => page.evaluate((name) => {
+        const e = document.querySelector('#user-edit');
+        return !e.hidden && e.dataset.user === name && document.querySelector(`#users-table tr[data-user="${name}"]`) &&
+            document.querySelector('#user-edit-status').textContent.includes(name);
+    }, name), 10000, `user ${name} created and selected`);
+    const users = (await api('/users')).users;
+    const u = users.find((x) => x.name === name);
+    check(u && u.role === role && u.all_cameras === !granted && !u.disabled, `the server holds ${JSON.stringify(u)}`);
+    return u;
+}
+
+async function makeUsers(page) {
+    const op = await createUser(page, { name: OPERATOR.name, role: 'operator', password: OPERATOR.password, granted: true });
+    // the grants editor of the new user: allow cameras 1 and 2, nothing for 3 and 4
+    for (const cam of OPERATOR.cameras) await page.check(`#user-grants input[name="grant-${cam}"][value="allow"]`);
+    await page.click('#grants-save');
+    await poll(async () => (await page.textContent('#user-edit-status')).includes('permissions saved'), 10000, 'grants saved');
+    const held = await api(`/users/${op.id}`);
+    const grants = held.grants.map((g) => `${g.camera}:${g.access}`).sort().join(',');
+    check(grants === '1:allow,2:allow', `the server holds op1's grants ${grants}, expected 1:allow,2:allow`);
+    log(`users: ${OPERATOR.name} (operator, granted only: ${grants})`);
+    const dpo = await createUser(page, { name: AUDITOR.name, role: 'auditor', password: AUDITOR.password, granted: false });
+    log(`users: ${AUDITOR.name} (auditor, id ${dpo.id})`);
+    // the viewer made with the CLI: its deny of camera 4 shows in the editor
+    const viewer = USERS.find((u) => u.role === 'viewer');
+    if (viewer) {
+        await page.click(`#users-table tr[data-user="${viewer.name}"]`);
+        await poll(() => page.evaluate((v) => document.querySelector('#user-edit').dataset.user === v.name &&
+            v.deny.every((c) => document.querySelector(`#user-grants input[name="grant-${c}"][value="deny"]`).checked) &&
+            document.querySelector('#user-grants input[name="grant-1"][value=""]').checked, viewer), 5000,
+        `${viewer.name}'s deny of camera(s) ${viewer.deny} in the grants editor`);
+    }
+    await page.click(`#users-table tr[data-user="${OPERATOR.name}"]`);
+    await poll(() => page.evaluate(() => document.querySelector('#user-edit').dataset.user === 'op1' &&
+        document.querySelector('#user-grants input[name="grant-2"][value="allow"]').checked), 5000, 'op1 selected again');
+}
+
+// ---- h. the operator of two cameras ---------------------------------------------------------------
+const cameraNames = (ids) => ids.map((i) => `Camera ${i}`);
+
+// None of `names` anywhere in the page: text, attributes, titles.
+async function nowhere(page, names, what) {
+    const html = await page.evaluate(() => document.documentElement.outerHTML + document.title);
+    for (const n of names) check(!html.includes(n), `${what}: "${n}" appears in the page`);
+}
+
+async function operatorScenario(browser, dir, shots) {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-GB' });
+    try {
+        const page = await ctx.newPage();
+        await page.addInitScript(PAGE_HELPERS);
+        const problems = watchPage(page);
+        await openLogin(page);
+        const who = await signIn(page, OPERATOR.name, OPERATOR.password);
+        check(who.role === 'operator', `op1's role: ${who.role}`);
+        await poll(() => page.evaluate(() => document.querySelectorAll('#cameras button.cam').length === 2), 10000,
+            'the 2 cameras of op1 in the list');
+        const listed = await page.$$eval('#cameras button.cam', (bs) => bs.map((b) => Number(b.dataset.camera)));
+        check(listed.join(',') === OPERATOR.cameras.join(','), `op1's camera list: ${listed}, expected ${OPERATOR.cameras}`);
+        for (const id of ['nav-users', 'nav-audit', 'download']) check(!(await visible(page, '#' + id)), `op1 sees #${id}`);
+        for (const id of ['timeline', 'step-back', 'goto-time']) check(await visible(page, '#' + id), `op1 does not see #${id}`);
+        for (const id of OPERATOR.cameras) await page.click(`#cameras button.cam[data-camera="${id}"]`);
+        await poll(async () => {
+            const s = await state(page);
+            return s.tiles.slice(0, 2).every((x, i) => x.camera === OPERATOR.cameras[i] && x.mode === 'live') &&
+                s.tiles.slice(2).every((x) => x.camera == null);
+        }, 10000, 'cameras 1 and 2 live in tiles 0 and 1');
+        const first = await poll(async () => {
+            const v = await videoStats(page, 2);
+            return v.every((x) => x && x.frames > 0) && v;
+        }, 20000, 'frames in both of op1\'s tiles');
+        await poll(async () => {
+            const v = await videoStats(page, 2);
+            return v.every((x, i) => x.currentTime >= first[i].currentTime + 1);
+        }, 20000, 'op1\'s live tiles to advance');
+        const grid = await page.$$eval('#grid video', (vs) => vs.map((v) => Number(v.dataset.camera)));
+        check(grid.sort().join(',') === '1,2', `op1's grid plays cameras ${grid}`);
+        log('op1: cameras 1 and 2 live');
+        // the server refuses the others, whatever the page asks
+        const other = await page.request.get(URL + '/api/v1/cameras/3');
+        check(other.status() === 404, `op1: GET /api/v1/cameras/3 answered ${other.status()}, expected 404`);
+        await seekOnTimeline(page, { tiles: 2, rollover: false });
+        await nowhere(page, cameraNames([3, 4]), 'op1\'s console');
+        noProblems(problems, 'the operator\'s console');
+        log('op1: played back camera 1; cameras 3 and 4 appear nowhere');
+    } finally {
+        await ctx.close();
+    }
+}
+
+// ---- i. the viewer: live only ---------------------------------------------------------------------
+async function viewerScenario(browser) {
+    const viewer = USERS.find((u) => u.role === 'viewer');
+    if (!viewer) return;
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-GB' });
+    try {
+        const page = await ctx.newPage();
+        const problems = watchPage(page);
+        await openLogin(page);
+        await signIn(page, viewer.name, viewer.password);
+        const want = [1, 2, 3, 4].filter((c) => !viewer.deny.includes(c));
+        await poll(() => page.evaluate((n) => document.querySelectorAll('#cameras button.cam').length === n, want.length),
+            10000, `${want.length} cameras in ${viewer.name}'s list`);
+        for (const id of ['timeline', 'step-back', 'play-pause', 'goto-time', 'datetime', 'download', 'nav-users', 'nav-audit']) {
+            check(!(await visible(page, '#' + id)), `${viewer.name} (viewer) sees #${id}`);
+        }
+        await page.click('#cameras button.cam[data-camera="1"]');
+        await poll(async () => {
+            const v = await videoStats(page, 1);
+            return v[0] && v[0].mode === 'live' && v[0].frames > 0;
+        }, 20000, `${viewer.name}: camera 1 live`);
+        // no way into playback: the keys and the test hook are refused
+        await page.keyboard.press('ArrowLeft');
+        await page.evaluate(() => window.sargas.seek(Date.now() - 60000));
+        await new Promise((r) => setTimeout(r, 500));
+        check((await state(page)).mode === 'live', `${viewer.name} (viewer) left live mode`);
+        await nowhere(page, cameraNames(viewer.deny), `${viewer.name}'s console`);
+        noProblems(problems, 'the viewer\'s console');
+        log(`${viewer.name}: live only, cameras ${want}`);
+    } finally {
+        await ctx.close();
+    }
+}
+
+// ---- j. the auditor: no video -----------------------------------------------------------------------
+const MEDIA_URL = /\/api\/v1\/(live|cameras\/\d+\/(live|snapshot|playback|segments|download))/;
+
+async function auditorScenario(browser) {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-GB' });
+    const page = await ctx.newPage();
+    const problems = watchPage(page);
+    const media = [];
+    page.on('request', (r) => { if (MEDIA_URL.test(r.url())) media.push(r.url()); });
+    await openLogin(page);
+    const who = await signIn(page, AUDITOR.name, AUDITOR.password);
+    check(who.role === 'auditor' && !who.permissions.includes('live'), `dpo: ${JSON.stringify(who)}`);
+    await poll(() => page.evaluate((n) => window.sargas.state().page === 'cameras' &&
+        document.querySelectorAll('#register tbody tr').length === n, CAMERAS), 10000, 'the camera register of the auditor');
+    for (const id of ['nav-video', 'page-video', 'grid', 'timeline']) check(!(await visible(page, '#' + id)), `dpo sees #${id}`);
+    for (const id of ['nav-cameras', 'nav-users', 'nav-audit']) check(await visible(page, '#' + id), `dpo does not see #${id}`);
+    // users: read-only
+    await page.click('#nav-users');
+    await poll(() => page.evaluate(() => document.querySelectorAll('#users-table tbody tr').length >= 3), 10000, 'dpo: the users list');
+    check(!(await visible(page, '#user-new')), 'dpo sees the new-user form');
+    await page.click('#users-table tr[data-user="op1"]');
+    await poll(() => page.evaluate(() => !document.querySelector('#user-edit').hidden &&
+        document.querySelector('#user-edit-fields').disabled), 5000, 'dpo: op1 shown read-only');
+    await page.click('#nav-audit');
+    await poll(() => page.evaluate(() => window.sargas.state().page === 'audit' &&
+        document.querySelector('#audit-table').dataset.state === 'ready'), 10000, 'dpo: the audit page');
+    await new Promise((r) => setTimeout(r, 1000));
+    const videos = await page.evaluate(() => document.querySelectorAll('video').length);
+    check(!videos && !media.length, `the auditor's page has ${videos} <video> and requested ${media.length} media URL(s): ${media[0]}`);
+    noProblems(problems, 'the auditor\'s console');
+    log('dpo: camera register, users read-only, audit page; no video, no media request');
+    return { ctx, page, problems, media };
+}
+
+// ---- k. sign-in errors, sign-out -------------------------------------------------------------------
+async function signInErrors(browser) {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-GB' });
+    try {
+        const page = await ctx.newPage();
+        await openLogin(page);
+        const err = async () => (await visible(page, '#login-error')) && (await page.textContent('#login-error')).trim();
+        await page.fill('#login-user', ADMIN);
+        await page.fill('#login-password', 'not-the-password');
+        await page.click('#login-submit');
+        const wrong = await poll(err, 10000, 'the wrong-password message');
+        check(wrong === 'Wrong user name or password.', `wrong password: "${wrong}"`);
+        check(await page.evaluate(() => document.body.dataset.auth === 'out'), 'signed in with a wrong password');
+        log(`wrong password: "${wrong}"`);
+        // the limit per account (login_max_failures, 5): a name nobody has
+        let limited = null;
+        for (let k = 0; k < 8 && !limited; k++) {
+            await page.evaluate(() => { document.querySelector('#login-error').hidden = true; });
+            await page.fill('#login-user', 'nobody-here');
+            await page.fill('#login-password', 'wrong-password-' + k);
+            await page.click('#login-submit');
+            const msg = await poll(err, 10000, `an answer to failed login ${k + 1}`);
+            if (msg.includes('Try again')) limited = msg;
+            else check(msg === 'Wrong user name or password.', `failed login ${k + 1}: "${msg}"`);
+        }
+        check(limited, 'no rate-limit message after 8 failed logins');
+        const secs = Number((limited.match(/in (\d+) s/) || [])[1]);
+        check(secs > 0 && secs <= 300 && await page.isDisabled('#login-submit'),
+            `rate limited: "${limited}", the sign-in button ${await page.isDisabled('#login-submit') ? 'off' : 'on'}`);
+        log(`rate limited: "${limited}"`);
+
+        // the first-administrator form, as it shows while no administrator exists
+        await page.route('**/api/v1/session', (route) => route.fulfill({
+            status: 200, contentType: 'application/json', body: JSON.stringify({ user: null, setup_required: true }),
+        }));
+        await page.reload({ waitUntil: 'load' });
+        await poll(() => visible(page, '#setup-form'), 10000, 'the first-administrator form');
+        check(!(await visible(page, '#login-form')), 'the login form shows next to the setup form');
+        await page.fill('#setup-token', 'not-the-token');
+        await page.fill('#setup-user', 'second-admin');
+        await page.fill('#setup-password', 'second-admin-password');
+        await page.fill('#setup-password2', 'second-admin-password');
+        await page.click('#setup-submit');
+        const setupMsg = await poll(async () => (await visible(page, '#setup-error')) && (await page.textContent('#setup-error')),
+            10000, 'the wrong-setup-token message');
+        check(/setup token/.test(setupMsg), `wrong setup token: "${setupMsg}"`);
+        log(`setup form, wrong token: "${setupMsg}"`);
+        await page.unroute('**/api/v1/session');
+
+        // sign in, sign out: the API answers 401 and the login page is back
+        await openLogin(page);
+        await signIn(page, ADMIN, ADMIN_PASSWORD);
+        await poll(() => page.evaluate(() => document.querySelectorAll('#cameras button.cam').length === 4), 10000, 'the console');
+        await page.click('#logout');
+        await poll(() => visible(page, '#login-form'), 10000, 'the login page after signing out');
+        const note = (await page.textContent('#login-note')).trim();
+        check(note === 'You have signed out.', `after signing out the login page says "${note}"`);
+        const after = await page.evaluate(async () => {
+            const r = await fetch('/api/v1/cameras', { cache: 'no-store' });
+            return { status: r.status, body: await r.json(), videos: document.querySelectorAll('video').length };
+        });
+        check(after.status === 401 && after.body.error.code === 'unauthorized' && !after.videos,
+            `after signing out: GET /api/v1/cameras answered ${after.status} ${JSON.stringify(after.body)}; ${after.videos} <video>`);
+        check(!(await visible(page, 'header.topbar')), 'the top bar shows after signing out');
+        log('signed out: login page back, the API answers 401');
+    } finally {
+        await ctx.close();
+    }
+}
+
+// ---- l. the audit trail ------------------------------------------------------------------------------
+async function auditTrail(aud, dir, shots) {
+    const { page } = aud;
+    await page.fill('#audit-user', OPERATOR.name);
+    const rows = () => page.$$eval('#audit-table tbody tr', (trs) => trs.map((tr) => ({
+        seq: Number(tr.dataset.seq), action: tr.dataset.action, user: tr.dataset.user, outcome: tr.dataset.outcome,
+        camera: tr.dataset.camera ? Number(tr.dataset.camera) : null, time: tr.querySelector('time').dateTime,
+        shown: tr.querySelector('td').textContent, title: tr.querySelector('td').title,
+    })));
+    const want = (rs) => ({
+        login: rs.find((r) => r.action === 'login' && r.outcome === 'ok'),
+        live: rs.find((r) => r.action === 'live.start' && r.camera === 1),
+        playback: rs.find((r) => r.action === 'playback' && r.camera === 1),
+    });
+    let last = [];
+    const found = await poll(async () => {
+        await page.click('#audit-apply');
+        await poll(() => page.evaluate(() => document.querySelector('#audit-table').dataset.state !== 'loading'), 10000, 'the audit table');
+        last = await rows();
+        const w = want(last);
+        return w.login && w.live && w.playback && w;
+    }, 20000, `op1's login, live.start and playback of camera 1 in the audit page`, 1000).catch((e) => {
+        throw new Failure(`${e.message}; the page lists ${last.length} entries: ` +
+            last.slice(0, 8).map((r) => `${r.action}/${r.outcome}/${r.camera}`).join(' '));
+    });
+    const all = await rows();
+    check(all.every((r) => r.user === OPERATOR.name), `the filter user=op1 shows entries of ${[...new Set(all.map((r) => r.user))]}`);
+    check(all.every((r, i) => !i || r.seq < all[i - 1].seq), 'the audit entries are not newest first');
+    // local time on screen, UTC in the tooltip
+    const e = found.login;
+    check(e.title.startsWith(e.time) && e.time.endsWith('Z'), `time tooltip "${e.title}" for ${e.time}`);
+    log(`audit: ${all.length} entries of op1, e.g. ${['login', 'live', 'playback'].map((k) => `${found[k].action} #${found[k].seq} ` +
+        `at ${found[k].shown}`).join(', ')}`);
+    shots.push(join(dir, 'console-audit.png'));
+    await page.screenshot({ path: shots[shots.length - 1] });
+
+    // CSV with the same filters
+    const href = await page.getAttribute('#audit-csv', 'href');
+    check(/[?&]user=op1(&|$)/.test(href), `the CSV link ${href} lacks user=op1`);
+    const r = await page.request.get(new globalThis.URL(href, URL).toString());
+    const body = await r.text();
+    check(r.status() === 200 && (r.headers()['content-type'] || '').startsWith('text/csv'),
+        `GET ${href}: ${r.status()} ${r.headers()['content-type']}`);
+    const lines = body.trim().split(/\r?\n/);
+    check(lines[0].startsWith('seq,time_utc,user'), `CSV header: ${lines[0]}`);
+    for (const k of ['login', 'live', 'playback']) {
+        check(lines.some((l) => l.startsWith(`${found[k].seq},`) && l.includes(`,${OPERATOR.name},`) && l.includes(found[k].action)),
+            `the CSV lacks ${found[k].action} #${found[k].seq}`);
+    }
+    check(lines.slice(1).every((l) => l.split(',')[2] === OPERATOR.name), 'the CSV holds rows of other users');
+    log(`audit CSV: ${lines.length - 1} rows, ${body.length} bytes`);
+    noProblems(aud.problems, 'the auditor\'s console');
+    check(!aud.media.length, `the auditor's page requested media: ${aud.media[0]}`);
+}
+
 const ROLL_S = 6; // playlist window for step d (the console's default is ten minutes)
 
 async function main() {
     check(URL, 'SARGAS_URL is not set: run this through tests/browser/run.py');
+    check(ADMIN_PASSWORD && TOKEN, 'SARGAS_ADMIN_PASSWORD / SARGAS_TOKEN are not set: run this through tests/browser/run.py');
     const browser = await launch();
     const shots = [];
+    let aud = null;
     try {
         const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-GB' });
         const page = await ctx.newPage();
@@ -352,6 +735,8 @@ async function main() {
             if (/\/api\/v1\/cameras\/\d+\/live\//.test(r.url())) perCamera.push(r.url());
         });
 
+        log('0. sign in as the administrator');
+        await adminSignsIn(page, dir, shots);
         log('a. load, languages');
         await loadsAndTranslates(page, problems);
         log('b. layout 4 live');
@@ -374,7 +759,24 @@ async function main() {
         await page.screenshot({ path: shots[shots.length - 1] });
         log(`live responses opened: ${liveUrls.length}; per-camera live URLs: ${perCamera.length}`);
         check(!perCamera.length, `the console used the per-camera live URL: ${perCamera[0]}`);
-        noProblems(problems, 'the whole run');
+        log('g. users page: an operator of cameras 1 and 2, an auditor');
+        await usersPage(page);
+        await makeUsers(page);
+        shots.push(join(dir, 'console-users.png'));
+        await page.screenshot({ path: shots[shots.length - 1] });
+        noProblems(problems, 'the administrator\'s console');
+        await ctx.close();
+
+        log('h. the operator of cameras 1 and 2');
+        await operatorScenario(browser, dir, shots);
+        log('i. the viewer');
+        await viewerScenario(browser);
+        log('j. the auditor');
+        aud = await auditorScenario(browser);
+        log('k. sign-in errors, sign-out');
+        await signInErrors(browser);
+        log('l. the audit trail of the operator');
+        await auditTrail(aud, dir, shots);
     } finally {
         await browser.close();
         for (const s of shots) console.log(`screenshot: ${s}`);

@@ -163,6 +163,17 @@ export const PAGE_HELPERS = `(() => {
     window.__sgbar = { read, next, sample };
 })();`;
 
+// Signs a browser context in as the administrator that tests/browser/run.py made
+// (SARGAS_ADMIN_USER, SARGAS_ADMIN_PASSWORD) through POST /api/v1/login: the session cookie
+// lands in the context, so its pages open the console signed in and their media requests
+// carry it. Returns the session document.
+export async function signInContext(ctx, url = process.env.SARGAS_URL) {
+    const user = process.env.SARGAS_ADMIN_USER || 'admin';
+    const r = await ctx.request.post(url + '/api/v1/login', { data: { user, password: process.env.SARGAS_ADMIN_PASSWORD || '' } });
+    check(r.ok(), `signing in as ${user}: HTTP ${r.status()} ${(await r.text()).slice(0, 200)}`);
+    return r.json();
+}
+
 // Records what goes wrong on a page: console errors, uncaught exceptions, failed requests
 // and HTTP errors. Requests the console aborts on purpose (a live response replaced by one for
 // the new set of tiles, HLS loads stopped when a tile changes mode) are not errors.

@@ -1,24 +1,31 @@
-// The operators' console: wires the camera list, the grid, the timeline and the master
-// clock together, keeps the layout in localStorage, and handles the keyboard.
-import { api } from './api.js';
+// The operators' console: signs the user in (auth.js), then wires the camera list, the grid,
+// the timeline and the master clock together, keeps the layout in localStorage (per user),
+// and handles the keyboard. What is shown follows the session's permissions: video needs
+// 'live', the timeline and its controls 'playback', the download 'export'; the users page
+// 'users.read', the audit page 'audit.read'. The server checks every request all the same.
+import { api, can, currentSession, setSession, onSignedOut } from './api.js';
 import { t, setLang, getLang, applyDom, fmtDateTime, fmtTime } from './i18n.js';
 import { Grid, MAX_TILES } from './grid.js';
-import { CameraList } from './cameras.js';
+import { CameraList, CameraRegister } from './cameras.js';
+import { LoginPage, PasswordDialog, renderAccount } from './auth.js';
+import { UsersPage } from './users.js';
+import { AuditPage } from './audit.js';
 import { Timeline, ZOOMS, trackProviders, addTrackProvider } from './timeline.js';
 import { MasterClock, syncStep } from './sync.js';
 import { PlaybackPlayer } from './playback.js';
 
 const LAYOUTS = [1, 4, 9, 16];
-const STORE_KEY = 'sargas.console';
+const STORE_KEY = 'sargas.console';   // + '.' + user name
 const POLL_MS = 5000;
+const PAGES = { video: 'live', cameras: 'cameras.read', users: 'users.read', audit: 'audit.read' };
 
 const $ = (id) => document.getElementById(id);
 
 // ---- state ------------------------------------------------------------------------------
-const saved = loadSaved();
 const state = {
-    layout: saved.layout,
-    tiles: saved.tiles,        // camera id or null, MAX_TILES entries (kept across layouts)
+    layout: 4,
+    tiles: Array(MAX_TILES).fill(null),   // camera id or null, MAX_TILES entries (kept across layouts)
+    page: 'video',             // 'video' | 'cameras' | 'users' | 'audit'
     enlarged: null,            // tile index shown over the whole grid, or null
     selected: 0,               // tile last clicked or focused
     mode: 'live',              // 'live' | 'playback' (all tiles together)
@@ -27,10 +34,12 @@ const state = {
 };
 const clock = new MasterClock();
 
+const storeKey = () => `${STORE_KEY}.${currentSession() ? currentSession().user.name : ''}`;
+
 function loadSaved() {
     const fallback = { layout: 4, tiles: Array(MAX_TILES).fill(null) };
     try {
-        const s = JSON.parse(localStorage.getItem(STORE_KEY));
+        const s = JSON.parse(localStorage.getItem(storeKey()));
         if (!s || !LAYOUTS.includes(s.layout) || !Array.isArray(s.tiles)) return fallback;
         const tiles = Array.from({ length: MAX_TILES }, (_, i) => (Number.isInteger(s.tiles[i]) ? s.tiles[i] : null));
         return { layout: s.layout, tiles };
@@ -40,7 +49,7 @@ function loadSaved() {
 }
 
 function persist() {
-    localStorage.setItem(STORE_KEY, JSON.stringify({ layout: state.layout, tiles: state.tiles }));
+    localStorage.setItem(storeKey(), JSON.stringify({ layout: state.layout, tiles: state.tiles }));
 }
 
 // ---- grid ---------------------------------------------------------------------------------
@@ -58,12 +67,15 @@ function streamFor(cam, index) {
     return big || !cam.record_sub || !cam.sub_url ? 'main' : 'sub';
 }
 
+// Players run only on the video page, for a user with 'live', for cameras of the list (a
+// saved tile whose camera the user may no longer see stays empty).
 function wants() {
+    const playing = state.page === 'video' && can('live') && !stopped;
     return state.tiles.map((id, i) => {
-        const visible = state.enlarged == null ? i < state.layout : i === state.enlarged;
+        const visible = playing && (state.enlarged == null ? i < state.layout : i === state.enlarged);
         const camera = id == null ? null : state.cameras.get(id) || null;
         // Until the camera list is in, do not guess streams: wait with the players.
-        const cameraId = state.camerasLoaded ? id : null;
+        const cameraId = state.camerasLoaded && camera ? id : null;
         return { visible, camera, cameraId, stream: streamFor(camera, i), mode: state.mode };
     });
 }
@@ -116,6 +128,7 @@ function goLive() {
 }
 
 function seek(utcMs, { play = true } = {}) {
+    if (!can('playback')) return;
     utcMs = Math.min(utcMs, Date.now());
     clock.set(utcMs);
     if (play) clock.play(); else clock.pause();
@@ -135,6 +148,7 @@ function seek(utcMs, { play = true } = {}) {
 }
 
 function step(ms) {
+    if (!can('playback')) return;
     const base = state.mode === 'playback' ? clock.now() : Date.now();
     seek(base + ms, { play: state.mode === 'playback' ? clock.playing : true });
 }
@@ -194,6 +208,7 @@ let trackTimer = null;
 let trackAbort = null;
 
 addTrackProvider(async (cam, fromMs, toMs, signal) => {
+    if (!can('playback')) return [];
     const r = await api.recordings(cam.id, fromMs, toMs, 'main', signal);
     const conv = (x) => ({ startMs: Date.parse(x.start), endMs: Date.parse(x.end), title: x.reason || undefined });
     return [
@@ -220,18 +235,27 @@ function scheduleTracks() {
 }
 
 // Fetches the tracks of the shown cameras for the visible window with a margin on each
-// side; a cached answer is reused while it covers the window and is fresh.
+// side; a cached answer is reused while it covers the window and is fresh. A load still
+// under way that will cover the window is left to finish: live, the window moves with every
+// tick, and aborting it each time would keep a slow server from ever answering.
+let trackLoad = null;   // {ctl, ids, fromMs, toMs} of the load under way
+
 async function loadTracks() {
+    if (!can('playback') || state.page !== 'video') return;
     const cams = rowCameras();
     const span = timeline.span;
     const from = timeline.fromMs, to = timeline.toMs;
     const stale = (c) => !c || c.fromMs > from || c.toMs < Math.min(to, Date.now()) || Date.now() - c.at > 15000;
     const todo = cams.filter((c) => stale(trackCache.get(c.id)));
     if (!todo.length) return;
+    const busy = trackLoad;
+    if (busy && busy.fromMs <= from && busy.toMs >= Math.min(to, Date.now()) && todo.every((c) => busy.ids.has(c.id))) return;
     if (trackAbort) trackAbort.abort();
     const ctl = new AbortController();
     trackAbort = ctl;
     const qFrom = from - span / 2, qTo = Math.min(to + span / 2, Date.now() + 60000);
+    const load = { ctl, ids: new Set(todo.map((c) => c.id)), fromMs: qFrom, toMs: qTo };
+    trackLoad = load;
     await Promise.all(todo.map(async (cam) => {
         const layers = [];
         for (const provider of trackProviders) {
@@ -243,6 +267,7 @@ async function loadTracks() {
         }
         trackCache.set(cam.id, { fromMs: qFrom, toMs: qTo, at: Date.now(), layers });
     }));
+    if (trackLoad === load) trackLoad = null;
     if (!ctl.signal.aborted) updateRows();
 }
 
@@ -254,17 +279,24 @@ function renderZoom() {
 
 // ---- polling --------------------------------------------------------------------------------
 const cameraList = new CameraList($('cameras'), pickCamera);
+const register = new CameraRegister($('register').querySelector('tbody'), $('register-note'));
+const cameraArray = () => [...state.cameras.values()];
 
 async function pollCameras() {
+    if (stopped || !can('cameras.read')) return;
     try {
         const cams = await api.cameras();
+        if (stopped) return;
         state.cameras = new Map(cams.map((c) => [c.id, c]));
         const first = !state.camerasLoaded;
         state.camerasLoaded = true;
         cameraList.render(cams);
+        register.render(cams);
         if (first) refresh(); else { grid.reconcile(wants(), viewNow()); updateRows(); }
     } catch (e) {
+        if (stopped) return;
         cameraList.render(null, e.message);
+        register.render(null, e.message);
     }
 }
 
@@ -272,6 +304,7 @@ const viewNow = () => ({ layout: state.layout, enlarged: state.enlarged, masterU
 
 async function pollHealth() {
     const h = $('health');
+    if (stopped) return;
     try {
         const r = await api.health();
         const full = (r.storage || []).find((s) => s.full);
@@ -287,6 +320,7 @@ async function pollHealth() {
 
 // ---- keyboard -------------------------------------------------------------------------------
 function onKey(e) {
+    if (stopped || state.page !== 'video' || !can('live')) return;
     const tag = e.target.tagName;
     const typing = tag === 'INPUT' || tag === 'SELECT' || tag === 'TEXTAREA';
     if (e.key === 'Escape') {
@@ -317,6 +351,7 @@ function fullscreen() {
 
 // The selected (or enlarged) tile's camera over the visible window, at most one hour.
 function download() {
+    if (!can('export')) return;
     const index = state.enlarged ?? state.selected;
     const id = state.tiles[index];
     if (id == null) return;
@@ -330,12 +365,165 @@ function download() {
     a.remove();
 }
 
-// ---- start ----------------------------------------------------------------------------------
-function start() {
-    const lang = $('lang');
-    lang.value = getLang();
-    lang.addEventListener('change', () => { setLang(lang.value); grid.rerender(); refresh(); pollHealth(); pollCameras(); });
+// ---- pages -----------------------------------------------------------------------------------
+const users = new UsersPage({ cameras: cameraArray, onSelfChanged: () => location.reload() });
+const audit = new AuditPage({
+    cameras: cameraArray,
+    userNames: () => (can('users.read') ? api.users().then((us) => us.map((u) => u.name)) : Promise.resolve([])),
+});
+
+const permitted = (e) => !e.dataset.needs || can(e.dataset.needs);
+const pageAllowed = (p) => !!PAGES[p] && can(PAGES[p]);
+const defaultPage = () => Object.keys(PAGES).find(pageAllowed) || null;
+
+function showPage(p) {
+    if (!pageAllowed(p)) p = defaultPage();
+    const changed = p !== state.page;
+    state.page = p;
+    document.body.dataset.page = p || '';
+    for (const e of document.querySelectorAll('[data-only-page]')) e.hidden = e.dataset.onlyPage !== p || !permitted(e);
+    for (const b of document.querySelectorAll('nav.pages button')) {
+        if (b.dataset.page === p) b.setAttribute('aria-current', 'page'); else b.removeAttribute('aria-current');
+    }
+    if (location.hash.slice(1) !== (p || '')) history.replaceState(null, '', '#' + (p || ''));
+    refresh();    // the players stop away from the video page and start again on it
+    if (p === 'users' || p === 'audit') loadSite();
+    if (p === 'users') users.show();
+    if (p === 'audit') audit.show();
+    if (p === 'video' && changed) scheduleTracks();
+}
+
+// "Site X · audit signing key fingerprint Y" on the users and audit pages.
+async function loadSite() {
+    let text = '', title = '';
+    try {
+        const s = await api.site();
+        const name = s.name || `#${s.id}`;
+        text = s.fingerprint ? t('site.key', { name, fingerprint: s.fingerprint }) : t('site.noKey', { name });
+        title = s.public_key ? t('site.publicKey', { key: s.public_key }) : '';
+    } catch {
+        const site = currentSession() && currentSession().site;
+        text = t('site.noKey', { name: (site && site.name) || '?' });
+    }
+    for (const e of document.querySelectorAll('[data-site-line]')) {
+        e.textContent = text;
+        e.title = title;
+    }
+}
+
+// ---- signing in and out -------------------------------------------------------------------------
+let started = false;     // the console ran in this page once (a new sign-in then reloads it)
+let stopped = true;      // nothing polls or plays (signed out)
+let timers = [];
+
+const loginPage = new LoginPage((doc) => {
+    // A different user may sign in after a sign-out: start from a clean page then.
+    if (started) location.reload(); else startConsole(doc);
+});
+const passwordDialog = new PasswordDialog();
+
+function showSignedIn(on) {
+    document.body.dataset.auth = on ? 'in' : 'out';
+    document.querySelector('header.topbar').hidden = !on;
+    if (!on) for (const e of document.querySelectorAll('[data-only-page]')) e.hidden = true;
+}
+
+function startConsole() {
+    started = true;
+    stopped = false;
+    loginPage.hide();
+    const saved = loadSaved();
+    state.layout = saved.layout;
+    state.tiles = saved.tiles;
+    showSignedIn(true);
+    for (const e of document.querySelectorAll('[data-needs]')) e.hidden = !permitted(e);
     applyDom(document);
+    renderAccount();
+    syncDatetimeInput(Date.now() - 3600e3);
+    showPage(location.hash.slice(1) || defaultPage());
+    renderZoom();
+    pollCameras();
+    pollHealth();
+    timers = [
+        setInterval(pollCameras, POLL_MS),
+        setInterval(pollHealth, POLL_MS * 2),
+        setInterval(scheduleTracks, POLL_MS * 2),
+        setInterval(tick, 200),
+    ];
+}
+
+// Stops every poll and player; the page shows nothing of the console until a new sign-in.
+function stopConsole() {
+    stopped = true;
+    for (const id of timers) clearInterval(id);
+    timers = [];
+    clearTimeout(trackTimer);
+    if (trackAbort) trackAbort.abort();
+    trackLoad = null;
+    if (state.enlarged != null && document.fullscreenElement) document.exitFullscreen().catch(() => {});
+    grid.reconcile(wants(), viewNow());
+    if ($('pw-dialog').open) $('pw-dialog').close();
+    showSignedIn(false);
+}
+
+function signedOut(note) {
+    stopConsole();
+    setSession(null);
+    loginPage.show({ user: null, setup_required: false }, note);
+}
+
+// Any 401 of a running console: the session expired, was ended by an administrator, or the
+// password changed elsewhere.
+onSignedOut(() => { if (!stopped) signedOut('auth.expired'); });
+
+async function logout() {
+    stopConsole();   // first: nothing may poll into the 401s that follow
+    try {
+        await api.logout();
+    } catch { /* gone already */ }
+    signedOut('auth.signedOut');
+}
+
+// ---- start ----------------------------------------------------------------------------------
+// The clock of the console: synchronises playback tiles, moves the playhead.
+function tick() {
+    if (state.mode === 'playback') {
+        syncStep(clock, grid.playbackPlayers());
+        grid.showTimes();
+        const m = clock.now();
+        if (m != null) {
+            timeline.playheadMs = m;
+            timeline.follow(m, false);
+        }
+    } else {
+        timeline.playheadMs = null;
+        timeline.follow(Date.now(), true);
+    }
+    renderPosition();
+    timeline.draw();
+}
+
+function changeLang(value) {
+    setLang(value);
+    $('lang').value = getLang();
+    $('login-lang').value = getLang();
+    if (stopped) return;
+    grid.rerender();
+    refresh();
+    renderAccount();
+    users.rerender();
+    audit.rerender();
+    pollHealth();
+    pollCameras();
+    if (state.page === 'users' || state.page === 'audit') loadSite();
+}
+
+// The controls, wired once; they act only while the console runs.
+function wire() {
+    for (const id of ['lang', 'login-lang']) {
+        $(id).value = getLang();
+        $(id).addEventListener('change', () => changeLang($(id).value));
+    }
     for (const n of LAYOUTS) $('layout-' + n).addEventListener('click', () => setLayout(n));
     $('goto-live').addEventListener('click', goLive);
     $('goto-time').addEventListener('click', gotoInputTime);
@@ -348,34 +536,31 @@ function start() {
     $('zoom-in').addEventListener('click', () => timeline.zoomBy(-1));
     $('zoom-out').addEventListener('click', () => timeline.zoomBy(1));
     document.querySelectorAll('[data-zoom]').forEach((b) => b.addEventListener('click', () => timeline.setZoom(Number(b.dataset.zoom))));
+    document.querySelectorAll('nav.pages button').forEach((b) => b.addEventListener('click', () => { location.hash = b.dataset.page; }));
+    window.addEventListener('hashchange', () => { if (!stopped && location.hash.slice(1) !== state.page) showPage(location.hash.slice(1)); });
+    $('logout').addEventListener('click', logout);
+    $('acct-password').addEventListener('click', () => passwordDialog.open());
     document.addEventListener('keydown', onKey);
-    syncDatetimeInput(Date.now() - 3600e3);
+}
 
-    refresh();
-    renderZoom();
-    pollCameras();
-    pollHealth();
-    setInterval(pollCameras, POLL_MS);
-    setInterval(pollHealth, POLL_MS * 2);
-    setInterval(scheduleTracks, POLL_MS * 2);
-
-    // The clock of the console: synchronises playback tiles, moves the playhead.
-    setInterval(() => {
-        if (state.mode === 'playback') {
-            syncStep(clock, grid.playbackPlayers());
-            grid.showTimes();
-            const m = clock.now();
-            if (m != null) {
-                timeline.playheadMs = m;
-                timeline.follow(m, false);
-            }
-        } else {
-            timeline.playheadMs = null;
-            timeline.follow(Date.now(), true);
-        }
-        renderPosition();
-        timeline.draw();
-    }, 200);
+async function boot() {
+    wire();
+    applyDom(document);
+    let doc = null;
+    try {
+        doc = await api.session();
+    } catch {
+        showSignedIn(false);
+        loginPage.show({ user: null, setup_required: false }, 'auth.network');
+        return;
+    }
+    setSession(doc);
+    if (doc.user) {
+        startConsole();
+    } else {
+        showSignedIn(false);
+        loginPage.show(doc, null);
+    }
 }
 
 // For browser tests and the curious: what the console shows now.
@@ -384,6 +569,7 @@ window.sargas = {
         layout: state.layout,
         enlarged: state.enlarged,
         mode: state.mode,
+        page: state.page,
         masterUtcMs: state.mode === 'playback' ? clock.now() : null,
         playing: state.mode === 'playback' && clock.playing,
         tiles: grid.tiles.slice(0, state.layout).map((tile, i) => ({
@@ -396,6 +582,13 @@ window.sargas = {
             latency: tile.player && tile.player.latency ? tile.player.latency() : null,
         })),
     }),
+    // who is signed in: {user, role, site, permissions}, or null
+    session: () => {
+        const s = currentSession();
+        return s && { user: s.user.name, role: s.user.role, site: s.site && s.site.name, permissions: s.permissions };
+    },
+    cameras: () => cameraArray().map((c) => ({ id: c.id, name: c.name })),
+    showPage: (p) => { location.hash = p; },
     seek: (utcMs) => seek(utcMs),
     live: goLive,
     setLayout,
@@ -404,4 +597,4 @@ window.sargas = {
     zooms: ZOOMS,
 };
 
-start();
+boot();

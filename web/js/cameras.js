@@ -1,6 +1,6 @@
 // The camera list in the sidebar: state dot, name, "offline since" for cameras that are down.
 // Click puts a camera in the first free tile; drag drops it on a chosen tile.
-import { t, fmtSince } from './i18n.js';
+import { t, fmtSince, fmtDateTime } from './i18n.js';
 
 export function cameraState(cam) {
     if (!cam.enabled) return 'disabled';
@@ -89,5 +89,40 @@ export class CameraList {
         it.sub.hidden = !sub;
         it.button.setAttribute('aria-label', `${cam.name}: ${sub || t('state.' + state)}`);
         it.button.title = main && main.last_error && state !== 'online' ? main.last_error : '';
+    }
+}
+
+// The register of cameras (for everyone who may read the camera list, and the only view of
+// cameras for roles without video, such as the auditor): number, name, state, how long
+// recordings are kept, what is recorded, when it was added. No video, no snapshots.
+export class CameraRegister {
+    constructor(tbody, note) {
+        this.tbody = tbody;
+        this.note = note;
+    }
+
+    render(cameras, error) {
+        this.note.hidden = !(error || (cameras && !cameras.length));
+        this.note.textContent = error ? t('cams.error', { message: error }) : t('cams.empty');
+        if (error) return;
+        const rows = cameras.map((cam) => {
+            const tr = document.createElement('tr');
+            tr.dataset.camera = String(cam.id);
+            const state = cameraState(cam);
+            const h = cam.retain_hours;
+            const kept = !h ? '—' : h % 24 === 0 ? t('reg.days', { n: h / 24 }) : t('reg.hours', { n: h });
+            const cells = [String(cam.id), cam.name, t('state.' + state), kept,
+                t(cam.record_sub && cam.sub_url ? 'reg.mainSub' : 'reg.main'),
+                cam.created ? fmtDateTime(Date.parse(cam.created)) : ''];
+            for (const text of cells) {
+                const td = document.createElement('td');
+                td.textContent = text;
+                tr.append(td);
+            }
+            tr.children[2].className = 'state ' + state;
+            if (cam.created) tr.children[5].title = cam.created;
+            return tr;
+        });
+        this.tbody.replaceChildren(...rows);
     }
 }
