@@ -25,6 +25,7 @@
 #include "audit/audit.h"
 
 #include <sodium.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "base/clock.h"
@@ -116,4 +117,20 @@ fail:
     sg_catalog_rollback(cat);
     sg_debug("audit", e->camera_id, "append %s failed: %s", e->action, sg_strerror(r));
     return r;
+}
+
+int sg_audit_log(struct sg_catalog *cat, int64_t site_id, int64_t user_id, const char *user,
+                 const char *source, const char *action, const char *outcome, int64_t camera_id,
+                 const char *object, const char *detail)
+{
+    struct sg_audit_entry e = { .site_id = site_id > 0 ? site_id : 1, .user_id = user_id,
+                                .camera_id = camera_id };
+
+    snprintf(e.user, sizeof(e.user), "%s", user ? user : "");
+    snprintf(e.source, sizeof(e.source), "%s", source ? source : "");
+    snprintf(e.action, sizeof(e.action), "%s", action ? action : "");
+    snprintf(e.outcome, sizeof(e.outcome), "%s", outcome ? outcome : "ok");
+    snprintf(e.object, sizeof(e.object), "%s", object ? object : "");
+    snprintf(e.detail, sizeof(e.detail), "%s", detail ? detail : "");
+    return sg_audit_append(cat, &e);
 }

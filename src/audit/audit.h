@@ -20,6 +20,12 @@
  * failure to audit is logged as an error by the caller's module. */
 int sg_audit_append(struct sg_catalog *cat, struct sg_audit_entry *e);
 
+/* Builds an entry from its parts (NULL strings = "", site_id 0 = 1, outcome NULL = "ok";
+ * longer strings are cut to their field) and appends it. Returns what sg_audit_append does. */
+int sg_audit_log(struct sg_catalog *cat, int64_t site_id, int64_t user_id, const char *user,
+                 const char *source, const char *action, const char *outcome, int64_t camera_id,
+                 const char *object, const char *detail);
+
 /* The chain hash of e (from its fields and e->prev_hash). */
 void sg_audit_entry_hash(const struct sg_audit_entry *e, unsigned char out[SG_HASH_BYTES]);
 

@@ -79,6 +79,27 @@ static int change(struct sg_catalog *cat, sqlite3_stmt *s, const char *what)
     return sqlite3_changes(sqlite3_db_handle(s)) ? 0 : SG_E_NOTFOUND;
 }
 
+/* One row by an id or by a secret's hash. */
+static int one_by_id(struct sg_catalog *cat, int qid, int64_t id, void (*read)(sqlite3_stmt *, void *),
+                     void *out, const char *what)
+{
+    sqlite3_stmt *s = q(cat, qid);
+
+    if (s)
+        sqlite3_bind_int64(s, 1, id);
+    return catalog__one(cat, s, read, out, what);
+}
+
+static int one_by_hash(struct sg_catalog *cat, int qid, const unsigned char hash[SG_HASH_BYTES],
+                       void (*read)(sqlite3_stmt *, void *), void *out, const char *what)
+{
+    sqlite3_stmt *s = q(cat, qid);
+
+    if (s)
+        sqlite3_bind_blob(s, 1, hash, SG_HASH_BYTES, SQLITE_TRANSIENT);
+    return catalog__one(cat, s, read, out, what);
+}
+
 /* ---- users ---- */
 
 static void read_user(sqlite3_stmt *s, void *p)
@@ -146,11 +167,7 @@ int sg_catalog_user_remove(struct sg_catalog *cat, int64_t id)
 
 int sg_catalog_user_get(struct sg_catalog *cat, int64_t id, struct sg_user *out)
 {
-    sqlite3_stmt *s = q(cat, Q_USER_GET);
-
-    if (s)
-        sqlite3_bind_int64(s, 1, id);
-    return catalog__one(cat, s, read_user, out, "user get");
+    return one_by_id(cat, Q_USER_GET, id, read_user, out, "user get");
 }
 
 int sg_catalog_user_find(struct sg_catalog *cat, const char *name, struct sg_user *out)
@@ -295,20 +312,12 @@ int sg_catalog_session_add(struct sg_catalog *cat, struct sg_session *x)
 int sg_catalog_session_find(struct sg_catalog *cat, const unsigned char hash[SG_HASH_BYTES],
                             struct sg_session *out)
 {
-    sqlite3_stmt *s = q(cat, Q_SESSION_FIND);
-
-    if (s)
-        sqlite3_bind_blob(s, 1, hash, SG_HASH_BYTES, SQLITE_TRANSIENT);
-    return catalog__one(cat, s, read_session, out, "session find");
+    return one_by_hash(cat, Q_SESSION_FIND, hash, read_session, out, "session find");
 }
 
 int sg_catalog_session_get(struct sg_catalog *cat, int64_t id, struct sg_session *out)
 {
-    sqlite3_stmt *s = q(cat, Q_SESSION_GET);
-
-    if (s)
-        sqlite3_bind_int64(s, 1, id);
-    return catalog__one(cat, s, read_session, out, "session get");
+    return one_by_id(cat, Q_SESSION_GET, id, read_session, out, "session get");
 }
 
 static int id_time(struct sg_catalog *cat, int qid, int64_t id, int64_t t, const char *what)
@@ -399,20 +408,12 @@ int sg_catalog_token_add(struct sg_catalog *cat, struct sg_token *t)
 int sg_catalog_token_find(struct sg_catalog *cat, const unsigned char hash[SG_HASH_BYTES],
                           struct sg_token *out)
 {
-    sqlite3_stmt *s = q(cat, Q_TOKEN_FIND);
-
-    if (s)
-        sqlite3_bind_blob(s, 1, hash, SG_HASH_BYTES, SQLITE_TRANSIENT);
-    return catalog__one(cat, s, read_token, out, "token find");
+    return one_by_hash(cat, Q_TOKEN_FIND, hash, read_token, out, "token find");
 }
 
 int sg_catalog_token_get(struct sg_catalog *cat, int64_t id, struct sg_token *out)
 {
-    sqlite3_stmt *s = q(cat, Q_TOKEN_GET);
-
-    if (s)
-        sqlite3_bind_int64(s, 1, id);
-    return catalog__one(cat, s, read_token, out, "token get");
+    return one_by_id(cat, Q_TOKEN_GET, id, read_token, out, "token get");
 }
 
 int sg_catalog_token_list(struct sg_catalog *cat, int64_t user_id, struct sg_token **out)

@@ -300,32 +300,43 @@ static int user_grant(struct sg_catalog *cat, struct uargs *a)
     return 0;
 }
 
-int sg_cli_cmd_user(int argc, char **argv)
+/* One subcommand of a group: its word and what runs it on an open catalog. */
+struct subcmd {
+    const char *word;
+    int (*run)(struct sg_catalog *cat, struct uargs *a);
+};
+
+static int user_passwd(struct sg_catalog *cat, struct uargs *a) { return user_change(cat, a, "passwd"); }
+static int user_set(struct sg_catalog *cat, struct uargs *a) { return user_change(cat, a, "set"); }
+
+/* Parses the options, finds the subcommand, runs it on the catalog. */
+static int run_subcmd(int argc, char **argv, const char *group, const struct subcmd *cmds, const char *words)
 {
-    const char *sub = argv[0];
     struct sg_catalog *cat = NULL;
     struct uargs a;
     int r;
 
     if ((r = parse(argc, argv, &a)))
         return r;
-    if (strcmp(sub, "add") && strcmp(sub, "list") && strcmp(sub, "set") && strcmp(sub, "passwd") &&
-        strcmp(sub, "remove") && strcmp(sub, "grant"))
-        return sg_cli_die("unknown user command '%s' (add, list, set, passwd, remove, grant)", sub);
+    for (; cmds->word; cmds++)
+        if (!strcmp(argv[0], cmds->word))
+            break;
+    if (!cmds->word)
+        return sg_cli_die("unknown %s command '%s' (%s)", group, argv[0], words);
     if (sg_cli_open_catalog(&cat) < 0)
         return 1;
-    if (!strcmp(sub, "add"))
-        r = user_add(cat, &a);
-    else if (!strcmp(sub, "list"))
-        r = user_list(cat, &a);
-    else if (!strcmp(sub, "remove"))
-        r = user_remove(cat, &a);
-    else if (!strcmp(sub, "grant"))
-        r = user_grant(cat, &a);
-    else
-        r = user_change(cat, &a, sub);
+    r = cmds->run(cat, &a);
     sg_catalog_close(&cat);
     return r;
+}
+
+int sg_cli_cmd_user(int argc, char **argv)
+{
+    static const struct subcmd cmds[] = {
+        { "add", user_add }, { "list", user_list }, { "set", user_set }, { "passwd", user_passwd },
+        { "remove", user_remove }, { "grant", user_grant }, { NULL, NULL },
+    };
+    return run_subcmd(argc, argv, "user", cmds, "add, list, set, passwd, remove, grant");
 }
 
 /* ---- tokens ---- */
@@ -423,23 +434,8 @@ static int token_revoke(struct sg_catalog *cat, struct uargs *a)
 
 int sg_cli_cmd_token(int argc, char **argv)
 {
-    const char *sub = argv[0];
-    struct sg_catalog *cat = NULL;
-    struct uargs a;
-    int r;
-
-    if ((r = parse(argc, argv, &a)))
-        return r;
-    if (strcmp(sub, "add") && strcmp(sub, "list") && strcmp(sub, "revoke"))
-        return sg_cli_die("unknown token command '%s' (add, list, revoke)", sub);
-    if (sg_cli_open_catalog(&cat) < 0)
-        return 1;
-    if (!strcmp(sub, "add"))
-        r = token_add(cat, &a);
-    else if (!strcmp(sub, "list"))
-        r = token_list(cat, &a);
-    else
-        r = token_revoke(cat, &a);
-    sg_catalog_close(&cat);
-    return r;
+    static const struct subcmd cmds[] = {
+        { "add", token_add }, { "list", token_list }, { "revoke", token_revoke }, { NULL, NULL },
+    };
+    return run_subcmd(argc, argv, "token", cmds, "add, list, revoke");
 }

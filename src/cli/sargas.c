@@ -74,19 +74,14 @@ static void usage(FILE *f)
 void sg_cli_audit(struct sg_catalog *cat, int64_t site_id, const char *action, int64_t camera_id,
                   const char *object, const char *detail_json)
 {
-    struct sg_audit_entry e = { .site_id = site_id > 0 ? site_id : 1, .camera_id = camera_id };
     const char *who = getenv("SUDO_USER");
+    char user[SG_NAME_MAX];
     int r;
 
     if (!who || !*who)
         who = getenv("USER");
-    snprintf(e.user, sizeof(e.user), "cli:%s", who && *who ? who : "?");
-    snprintf(e.source, sizeof(e.source), "cli");
-    snprintf(e.action, sizeof(e.action), "%s", action);
-    snprintf(e.outcome, sizeof(e.outcome), "ok");
-    snprintf(e.object, sizeof(e.object), "%s", object ? object : "");
-    snprintf(e.detail, sizeof(e.detail), "%s", detail_json ? detail_json : "");
-    if ((r = sg_audit_append(cat, &e)) < 0)
+    snprintf(user, sizeof(user), "cli:%s", who && *who ? who : "?");
+    if ((r = sg_audit_log(cat, site_id, 0, user, "cli", action, "ok", camera_id, object, detail_json)) < 0)
         fprintf(stderr, "sargas: warning: could not write the audit entry (%s)\n", sg_strerror(r));
 }
 

@@ -48,15 +48,9 @@ static void store_freed(void *opaque) { sg_store_poke(opaque); }
 /* An audit entry by the server itself (start, stop). */
 static void daemon_audit(struct sg_catalog *cat, const char *action, const char *object)
 {
-    struct sg_audit_entry e = { .site_id = 1 };
-    int r;
+    int r = sg_audit_log(cat, 1, 0, "sargasd", "local", action, "ok", 0, object, NULL);
 
-    snprintf(e.user, sizeof(e.user), "sargasd");
-    snprintf(e.source, sizeof(e.source), "local");
-    snprintf(e.action, sizeof(e.action), "%s", action);
-    snprintf(e.outcome, sizeof(e.outcome), "ok");
-    snprintf(e.object, sizeof(e.object), "%s", object ? object : "");
-    if ((r = sg_audit_append(cat, &e)) < 0)
+    if (r < 0)
         sg_error("audit", 0, "cannot write audit entry %s: %s", action, sg_strerror(r));
 }
 

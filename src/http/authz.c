@@ -230,22 +230,13 @@ unsigned sg_http_authorize(struct sg_req *r)
 void sg_http_audit(struct sg_req *r, const char *action, const char *outcome, int64_t camera_id,
                    const char *object, const char *detail)
 {
-    struct sg_audit_entry e = { 0 };
     struct sg_catalog *cat = r->cat ? r->cat : sg_http_catalog(r->srv);
-    int rc;
+    int rc = sg_audit_log(cat, r->who.site_id, r->who.user_id, r->who.name, r->source, action, outcome,
+                          camera_id, object, detail);
 
-    e.site_id = r->who.site_id ? r->who.site_id : 1;
-    e.user_id = r->who.user_id;
-    snprintf(e.user, sizeof(e.user), "%s", r->who.name);
-    snprintf(e.source, sizeof(e.source), "%s", r->source);
-    snprintf(e.action, sizeof(e.action), "%s", action);
-    snprintf(e.outcome, sizeof(e.outcome), "%s", outcome);
-    e.camera_id = camera_id;
-    snprintf(e.object, sizeof(e.object), "%s", object ? object : "");
-    snprintf(e.detail, sizeof(e.detail), "%s", detail ? detail : "");
-    if ((rc = sg_audit_append(cat, &e)) < 0)
+    if (rc < 0)
         sg_error("audit", camera_id, "cannot write audit entry %s by %s: %s", action,
-                 e.user[0] ? e.user : "-", sg_strerror(rc));
+                 r->who.name[0] ? r->who.name : "-", sg_strerror(rc));
     if (cat != r->cat)
         sg_http_catalog_put(r->srv, cat);
 }
