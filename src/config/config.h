@@ -48,6 +48,20 @@ struct sg_config {
     int retention_interval_s;
     int64_t write_queue;
     int allow_test_sources;
+    int motion;
+    int motion_fps;
+    int motion_sensitivity;
+    int motion_min_area_permille;
+    int motion_end_quiet_s;
+    int analysis_threads;
+    char mqtt_host[256];
+    int mqtt_port;
+    char mqtt_topic_prefix[128];
+    char mqtt_client_id[128];
+    char mqtt_username[128];
+    char mqtt_password_file[PATH_MAX];
+    int mqtt_qos;
+    int mqtt_keepalive_s;
 };
 
 /* Fills cfg with the defaults of the option table. */

@@ -13,6 +13,8 @@ struct tee {
     struct sg_recorder *rec;
     struct sg_stream_sink rec_sink;
     struct sg_live_stream *live;
+    struct sg_bus *bus;
+    struct sg_event ev;       /* camera, site and stream filled in; the last state published */
 };
 
 struct running_stream {
@@ -31,6 +33,7 @@ struct sg_cameras {
     struct sg_ingest *ing;
     struct sg_store *st;
     struct sg_live *live;
+    struct sg_bus *bus;
     struct entry *e;
     int n, cap;
 };
@@ -50,6 +53,8 @@ struct sg_cameras *sg_cameras_create(const struct sg_config *cfg, struct sg_cata
     return cm;
 }
 
+void sg_cameras_set_bus(struct sg_cameras *cm, struct sg_bus *bus) { cm->bus = bus; }
+
 static void tee_frame(void *opaque, const struct sg_frame *f)
 {
     struct tee *t = opaque;
@@ -62,10 +67,18 @@ static void tee_frame(void *opaque, const struct sg_frame *f)
 static void tee_state(void *opaque, int state, int err, const char *msg)
 {
     struct tee *t = opaque;
+    const char *name = state == SG_ST_ONLINE ? "online" : state == SG_ST_OFFLINE ? "offline" : "connecting";
 
     if (t->rec)
         t->rec_sink.on_state(t->rec_sink.opaque, state, err, msg);
     sg_live_state(t->live, state, err, msg);
+    /* Each change once on the bus (retries of an offline camera repeat "offline"). */
+    if (t->bus && strcmp(t->ev.state, name)) {
+        snprintf(t->ev.state, sizeof(t->ev.state), "%s", name);
+        snprintf(t->ev.error, sizeof(t->ev.error), "%s", state == SG_ST_ONLINE || !msg ? "" : msg);
+        t->ev.utc_us = sg_utc_us();
+        sg_bus_publish(t->bus, &t->ev);
+    }
 }
 
 static void stop_stream(struct sg_cameras *cm, struct running_stream *rs)
@@ -109,6 +122,17 @@ static void start_stream(struct sg_cameras *cm, const struct sg_camera *c, int s
     t->live = sg_live_publish(cm->live, c->id, stream);
     if (!t->live)
         abort(); /* published twice: a bookkeeping bug */
+    t->bus = cm->bus;
+    t->ev.type = SG_EV_CAMERA_STATE;
+    t->ev.camera_id = c->id;
+    t->ev.site_id = c->site_id;
+    t->ev.stream = stream;
+    snprintf(t->ev.camera, sizeof(t->ev.camera), "%s", c->name);
+    {
+        struct sg_site site;
+        if (sg_catalog_site_get(cm->cat, c->site_id, &site) == 0)
+            snprintf(t->ev.site, sizeof(t->ev.site), "%s", site.name);
+    }
     rs->t = t;
     sink = (struct sg_stream_sink){ .opaque = t, .on_frame = tee_frame, .on_state = tee_state };
     if ((r = sg_ingest_add(cm->ing, &d, &sink, &rs->is)) < 0) {

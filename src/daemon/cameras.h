@@ -6,6 +6,7 @@
 
 #include "catalog/catalog.h"
 #include "config/config.h"
+#include "events/bus.h"
 #include "ingest/ingest.h"
 #include "live/live.h"
 #include "record/record.h"
@@ -14,6 +15,8 @@ struct sg_cameras;
 
 struct sg_cameras *sg_cameras_create(const struct sg_config *cfg, struct sg_catalog *cat,
                                      struct sg_ingest *ing, struct sg_store *st, struct sg_live *live);
+/* Camera state changes go to this bus from now on (set before the first sync). */
+void sg_cameras_set_bus(struct sg_cameras *cm, struct sg_bus *bus);
 /* Applies catalog changes (all of them on the first call). Returns 0 or <0. */
 int sg_cameras_sync(struct sg_cameras *cm, int force);
 /* Stops every stream and frees the manager. */

@@ -19,6 +19,8 @@
 #include "record/record.h"
 #include "retention/retention.h"
 #include "audit/audit.h"
+#include "events/bus.h"
+#include "events/mqtt.h"
 #include "auth/auth.h"
 
 #define SARGAS_VERSION "0.1.0"
@@ -74,6 +76,8 @@ int main(int argc, char **argv)
     struct sg_catalog *cat = NULL;
     struct sg_store *store = NULL;
     struct sg_retention *ret = NULL;
+    struct sg_bus *bus = NULL;
+    struct sg_mqtt *mqtt = NULL;
     struct sg_ingest *ing = NULL;
     struct sg_cameras *cams = NULL;
     struct sg_live *live = NULL;
@@ -200,7 +204,13 @@ int main(int argc, char **argv)
         if ((r = sg_live_create(&lo, &live)) < 0)
             goto out;
     }
+    bus = sg_bus_create();
+    if ((r = sg_mqtt_start(&cfg, bus, &mqtt)) < 0) {
+        sg_error("sargasd", 0, "cannot start MQTT: %s", sg_strerror(r));
+        goto out;
+    }
     cams = sg_cameras_create(&cfg, cat, ing, store, live);
+    sg_cameras_set_bus(cams, bus);
     sg_cameras_sync(cams, 1);
     {
         struct sg_http_deps hd = { .cfg = &cfg, .live = live, .version = SARGAS_VERSION };
@@ -249,6 +259,8 @@ out:
         sg_audit_checkpoint(cat, cfg.key_dir);
     }
     sg_cameras_destroy(&cams);
+    sg_mqtt_stop(&mqtt);
+    sg_bus_destroy(&bus);
     sg_live_destroy(&live);
     sg_ingest_destroy(&ing);
     sg_retention_stop(&ret);

@@ -1,0 +1,19 @@
+/* The MQTT publisher (libmosquitto): subscribes to the event bus and publishes camera state
+ * changes and motion events as JSON to a documented topic scheme, reconnecting to the broker
+ * on its own. Disabled when mqtt_host is empty. */
+#ifndef SG_EVENTS_MQTT_H
+#define SG_EVENTS_MQTT_H
+
+#include "config/config.h"
+#include "events/bus.h"
+
+struct sg_mqtt;
+
+/* Starts the publisher (its own thread) when cfg->mqtt_host is set; *out stays NULL when it
+ * is not. Returns 0 or a negative code (bad configuration). The broker being unreachable is
+ * not an error: it is retried with backoff and logged. */
+int sg_mqtt_start(const struct sg_config *cfg, struct sg_bus *bus, struct sg_mqtt **out);
+/* Sends what is queued (for at most a second), disconnects, joins the thread. NULL: nothing. */
+void sg_mqtt_stop(struct sg_mqtt **m);
+
+#endif
