@@ -155,6 +155,22 @@ struct sg_snapshot_au {
     size_t size;
 };
 
+/* A running decoder of one stream's AUs (libavcodec, one thread), for analysis. */
+struct sg_decoder;
+struct sg_picture {
+    const uint8_t *luma;   /* 8-bit luma plane, borrowed until the next call */
+    int width, height, stride;
+};
+/* fast: skip deblocking (pictures for analysis, not for people). 0 or a negative code. */
+int sg_decoder_open(const struct sg_codec_params *p, int fast, struct sg_decoder **out);
+/* Decodes one length-prefixed AU (NULL: flush). Returns 1 with *pic (may be NULL) set to the
+ * newest picture, 0 when no picture came out, or a negative code (a damaged AU is not an
+ * error: it yields no picture). */
+int sg_decoder_decode(struct sg_decoder *d, const uint8_t *au, size_t size, struct sg_picture *pic);
+/* The JPEG of the newest picture (quality 1..100, scaled down to max_width when wider). */
+int sg_decoder_jpeg(struct sg_decoder *d, int quality, int max_width, struct sg_buf *out);
+void sg_decoder_close(struct sg_decoder **d);
+
 /* Decodes aus[0..n) (aus[0] must be a keyframe) with parameter sets p and encodes the last
  * decoded picture as a baseline JPEG (quality 1..100) appended to out. When max_width > 0 the
  * picture is scaled down to fit. Returns 0 or a negative code. */

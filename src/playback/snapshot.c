@@ -2,6 +2,7 @@
  * thread, Annex B input), libswscale to full-range YUV 4:2:0 (and down to max_width), and the
  * mjpeg encoder. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <libavcodec/avcodec.h>
@@ -59,59 +60,124 @@ static int to_annexb(const struct sg_snapshot_au *au, AVPacket *pkt)
     return 0;
 }
 
-/* Receives every frame the decoder has ready; keeps the newest in last. */
+/* Receives every frame the decoder has ready; keeps the newest in last. Returns 1 when it
+ * got one, 0 when none was ready, or a negative code. */
 static int drain(AVCodecContext *dc, AVFrame *tmp, AVFrame *last)
 {
-    int r;
+    int r, got = 0;
 
     while ((r = avcodec_receive_frame(dc, tmp)) >= 0) {
         av_frame_unref(last);
         av_frame_move_ref(last, tmp);
+        got = 1;
     }
-    return r == AVERROR(EAGAIN) || r == AVERROR_EOF ? 0 : sg_av_err(r);
+    return r == AVERROR(EAGAIN) || r == AVERROR_EOF ? got : sg_av_err(r);
+}
+
+struct sg_decoder {
+    AVCodecContext *dc;
+    AVPacket *pkt;
+    AVFrame *tmp, *last;
+};
+
+void sg_decoder_close(struct sg_decoder **dp)
+{
+    struct sg_decoder *d = *dp;
+
+    if (!d)
+        return;
+    avcodec_free_context(&d->dc);
+    av_packet_free(&d->pkt);
+    av_frame_free(&d->tmp);
+    av_frame_free(&d->last);
+    free(d);
+    *dp = NULL;
+}
+
+int sg_decoder_open(const struct sg_codec_params *p, int fast, struct sg_decoder **out)
+{
+    const AVCodec *codec;
+    struct sg_decoder *d;
+    int r;
+
+    *out = NULL;
+    if ((p->codec != SG_CODEC_H264 && p->codec != SG_CODEC_H265) || !p->sps_len || !p->pps_len)
+        return -EINVAL;
+    sg_av_log_init();
+    codec = avcodec_find_decoder(p->codec == SG_CODEC_H265 ? AV_CODEC_ID_HEVC : AV_CODEC_ID_H264);
+    if (!codec)
+        return SG_E_UNSUPPORTED;
+    if (!(d = calloc(1, sizeof(*d))))
+        return -ENOMEM;
+    d->pkt = av_packet_alloc();
+    d->tmp = av_frame_alloc();
+    d->last = av_frame_alloc();
+    d->dc = avcodec_alloc_context3(codec);
+    if (!d->pkt || !d->tmp || !d->last || !d->dc) {
+        r = -ENOMEM;
+        goto fail;
+    }
+    d->dc->thread_count = 1;
+    if (fast) {
+        /* For analysis on a coarse grid: the deblocking filter is a fifth of the decoding
+         * time and changes nothing a motion detector looks at. */
+        d->dc->skip_loop_filter = AVDISCARD_ALL;
+        d->dc->flags2 |= AV_CODEC_FLAG2_FAST;
+    }
+    if ((r = set_extradata(d->dc, p)) < 0 || (r = sg_av_err(avcodec_open2(d->dc, codec, NULL))) < 0)
+        goto fail;
+    *out = d;
+    return 0;
+fail:
+    sg_decoder_close(&d);
+    return r;
+}
+
+int sg_decoder_decode(struct sg_decoder *d, const uint8_t *au, size_t size, struct sg_picture *pic)
+{
+    struct sg_snapshot_au a = { .data = au, .size = size };
+    int r;
+
+    if (au) {
+        if ((r = to_annexb(&a, d->pkt)) < 0)
+            return r;
+        r = avcodec_send_packet(d->dc, d->pkt);
+        av_packet_unref(d->pkt);
+    } else {
+        r = avcodec_send_packet(d->dc, NULL); /* flush */
+    }
+    /* a damaged AU costs that picture */
+    if (r < 0 && r != AVERROR_INVALIDDATA && r != AVERROR_EOF)
+        return sg_av_err(r);
+    if ((r = drain(d->dc, d->tmp, d->last)) <= 0)
+        return r;
+    if (pic) {
+        pic->luma = d->last->data[0];
+        pic->width = d->last->width;
+        pic->height = d->last->height;
+        pic->stride = d->last->linesize[0];
+    }
+    return 1;
 }
 
 /* Decodes the AUs; *last gets the last picture. */
 static int decode(const struct sg_codec_params *p, const struct sg_snapshot_au *aus, int n, AVFrame *last)
 {
-    const AVCodec *codec = avcodec_find_decoder(p->codec == SG_CODEC_H265 ? AV_CODEC_ID_HEVC
-                                                                          : AV_CODEC_ID_H264);
-    AVCodecContext *dc = NULL;
-    AVPacket *pkt = av_packet_alloc();
-    AVFrame *tmp = av_frame_alloc();
+    struct sg_decoder *d = NULL;
     int r;
 
-    if (!pkt || !tmp) {
-        r = -ENOMEM;
-        goto out;
-    }
-    if (!codec || !(dc = avcodec_alloc_context3(codec))) {
-        r = codec ? -ENOMEM : SG_E_UNSUPPORTED;
-        goto out;
-    }
-    dc->thread_count = 1;
-    if ((r = set_extradata(dc, p)) < 0 || (r = sg_av_err(avcodec_open2(dc, codec, NULL))) < 0)
-        goto out;
-    for (int i = 0; i < n; i++) {
-        if ((r = to_annexb(&aus[i], pkt)) < 0)
-            goto out;
-        r = avcodec_send_packet(dc, pkt);
-        av_packet_unref(pkt);
-        /* a damaged AU costs that picture, not the snapshot */
-        if ((r < 0 && r != AVERROR_INVALIDDATA) || (r = drain(dc, tmp, last)) < 0)
-            goto out;
-    }
-    if ((r = avcodec_send_packet(dc, NULL)) >= 0)
-        r = drain(dc, tmp, last);
-    if (r >= 0 && !last->data[0])
+    if ((r = sg_decoder_open(p, 0, &d)) < 0)
+        return r;
+    for (int i = 0; i < n && r >= 0; i++)
+        r = sg_decoder_decode(d, aus[i].data, aus[i].size, NULL);
+    if (r >= 0)
+        r = sg_decoder_decode(d, NULL, 0, NULL);
+    if (r >= 0 && !d->last->data[0])
         r = SG_E_CORRUPT; /* nothing decodable */
-out:
-    if (r > 0)
-        r = 0;
-    avcodec_free_context(&dc);
-    av_frame_free(&tmp);
-    av_packet_free(&pkt);
-    return r < 0 ? sg_av_err(r) : 0;
+    if (r >= 0)
+        av_frame_move_ref(last, d->last);
+    sg_decoder_close(&d);
+    return r < 0 ? r : 0;
 }
 
 /* Scales src to w x h full-range YUV 4:2:0 in dst. */
@@ -179,37 +245,45 @@ out:
     return r < 0 ? sg_av_err(r) : 0;
 }
 
-int sg_snapshot_jpeg(const struct sg_codec_params *p, const struct sg_snapshot_au *aus, int n,
-                     int quality, int max_width, struct sg_buf *out)
+/* The JPEG of one decoded picture, scaled down to max_width when it is wider. */
+static int frame_jpeg(const AVFrame *last, int quality, int max_width, struct sg_buf *out)
 {
-    AVFrame *last, *pic;
+    AVFrame *pic = av_frame_alloc();
     int w, h, r;
 
-    sg_av_log_init();
-    last = av_frame_alloc();
-    pic = av_frame_alloc();
-    if (!last || !pic) {
-        r = -ENOMEM;
-        goto out;
-    }
-    if (n <= 0 || !aus || (p->codec != SG_CODEC_H264 && p->codec != SG_CODEC_H265) ||
-        !p->sps_len || !p->pps_len) {
-        r = -EINVAL;
-        goto out;
-    }
-    if ((r = decode(p, aus, n, last)) < 0)
-        goto out;
+    if (!pic)
+        return -ENOMEM;
     /* 4:2:0 wants even dimensions; scaled down, the aspect ratio is kept (rounded) */
     w = max_width > 0 && last->width > max_width ? max_width : last->width;
     w = w > 2 ? w & ~1 : 2;
     h = w == last->width ? last->height
                          : (int)(((int64_t)last->height * w + last->width / 2) / last->width);
     h = h > 2 ? h & ~1 : 2;
-    if ((r = convert(last, w, h, pic)) < 0)
-        goto out;
-    r = encode(pic, quality, out);
-out:
-    av_frame_free(&last);
+    if ((r = convert(last, w, h, pic)) == 0)
+        r = encode(pic, quality, out);
     av_frame_free(&pic);
+    return r;
+}
+
+int sg_decoder_jpeg(struct sg_decoder *d, int quality, int max_width, struct sg_buf *out)
+{
+    if (!d->last->data[0])
+        return SG_E_NOTFOUND;
+    return frame_jpeg(d->last, quality, max_width, out);
+}
+
+int sg_snapshot_jpeg(const struct sg_codec_params *p, const struct sg_snapshot_au *aus, int n,
+                     int quality, int max_width, struct sg_buf *out)
+{
+    AVFrame *last = av_frame_alloc();
+    int r;
+
+    if (!last)
+        return -ENOMEM;
+    if (n <= 0 || !aus)
+        r = -EINVAL;
+    else if ((r = decode(p, aus, n, last)) == 0)
+        r = frame_jpeg(last, quality, max_width, out);
+    av_frame_free(&last);
     return r;
 }
