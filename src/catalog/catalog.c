@@ -171,6 +171,29 @@ static const char *const migrations[] = {
     "  BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;"
     "CREATE TRIGGER audit_sig_no_delete BEFORE DELETE ON audit_signatures"
     "  BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;",
+    /* 3: motion analysis: zones and masks per camera, events, the per-second activity index */
+    "CREATE TABLE camera_zones ("
+    "  camera_id INTEGER PRIMARY KEY REFERENCES cameras (id),"
+    "  zones TEXT NOT NULL,"          /* JSON array, as the API shows it */
+    "  updated_us INTEGER NOT NULL);"
+    "CREATE TABLE motion_events ("
+    "  id INTEGER PRIMARY KEY,"
+    "  camera_id INTEGER NOT NULL,"
+    "  stream INTEGER NOT NULL,"
+    "  start_us INTEGER NOT NULL,"
+    "  end_us INTEGER NOT NULL DEFAULT 0,"  /* 0 while it goes on */
+    "  peak_us INTEGER NOT NULL,"
+    "  peak_score REAL NOT NULL,"
+    "  zones TEXT NOT NULL DEFAULT '[]'," /* JSON array of zone names */
+    "  thumb BLOB);"                       /* JPEG of the peak picture */
+    "CREATE INDEX motion_events_by_camera ON motion_events (camera_id, start_us);"
+    "CREATE INDEX motion_events_by_start ON motion_events (start_us);"
+    "CREATE TABLE activity ("
+    "  camera_id INTEGER NOT NULL,"
+    "  minute_us INTEGER NOT NULL,"        /* UTC start of the minute */
+    "  levels BLOB NOT NULL,"              /* 60 bytes: the highest level (0..255) of each second */
+    "  zones BLOB NOT NULL,"               /* 60 x 4 bytes little-endian: zone bits of each second */
+    "  PRIMARY KEY (camera_id, minute_us)) WITHOUT ROWID;",
 };
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

@@ -303,6 +303,58 @@ int sg_catalog_audit_sig_list(struct sg_catalog *cat, struct sg_audit_sig **out)
 /* The highest seq signed for this site (0 if none). */
 int sg_catalog_audit_sig_last(struct sg_catalog *cat, int64_t site_id, int64_t *seq);
 
+/* ---- motion analysis (catalog_events.c) ---- */
+
+#define SG_ZONES_JSON_MAX 16384
+
+struct sg_motion_event {
+    int64_t id, camera_id;
+    int stream;
+    int64_t start_us, end_us;  /* end_us 0 while it goes on */
+    int64_t peak_us;
+    double peak_score;         /* 0..1 */
+    char zones[256];           /* JSON array of the zone names touched */
+    int has_thumb;
+};
+
+struct sg_event_filter {
+    const int64_t *cameras;    /* only these cameras (the caller's visible ones) */
+    int n_cameras;
+    const char *zone;          /* only events that touched this zone (NULL = any) */
+    int64_t from_us, to_us;    /* overlapping [from, to); 0 = open */
+    double min_score;
+    int64_t before_id;         /* paging: only id < before_id (0 = newest first) */
+    int limit;
+};
+
+int sg_catalog_event_add(struct sg_catalog *cat, struct sg_motion_event *ev);  /* fills id */
+/* Updates end, peak, zones and (thumb non-NULL) the thumbnail. */
+int sg_catalog_event_update(struct sg_catalog *cat, const struct sg_motion_event *ev,
+                            const void *thumb, size_t thumb_len);
+int sg_catalog_event_get(struct sg_catalog *cat, int64_t id, struct sg_motion_event *out);
+/* The thumbnail JPEG (malloc'd, caller frees); SG_E_NOTFOUND when there is none. */
+int sg_catalog_event_thumb(struct sg_catalog *cat, int64_t id, void **jpeg, size_t *len);
+/* Events matching the filter, newest first. Caller frees; returns the count. */
+int sg_catalog_event_list(struct sg_catalog *cat, const struct sg_event_filter *f,
+                          struct sg_motion_event **out);
+/* Ends every event still open (at start-up, after a crash) at its peak time. Returns count. */
+int sg_catalog_event_close_all(struct sg_catalog *cat);
+
+/* The activity index: per camera and UTC minute, the level and zone bits of each second.
+ * put merges (highest level, union of bits) into what is stored. */
+int sg_catalog_activity_put(struct sg_catalog *cat, int64_t camera_id, int64_t minute_us,
+                            const uint8_t levels[60], const uint32_t zones[60]);
+/* Calls fn for each stored minute of the camera within [from_us, to_us), in time order. */
+int sg_catalog_activity_get(struct sg_catalog *cat, int64_t camera_id, int64_t from_us,
+                            int64_t to_us,
+                            void (*fn)(void *opaque, int64_t minute_us, const uint8_t levels[60],
+                                       const uint32_t zones[60]),
+                            void *opaque);
+
+/* Zones and masks of a camera as the JSON array text the API uses ("[]" when none). */
+int sg_catalog_zones_get(struct sg_catalog *cat, int64_t camera_id, char *json, size_t n);
+int sg_catalog_zones_set(struct sg_catalog *cat, int64_t camera_id, const char *json);
+
 const char *sg_stream_name(int stream);   /* "main" / "sub" */
 int sg_stream_parse(const char *s);        /* -> enum or SG_E_NOTFOUND */
 const char *sg_seg_status_name(int status);

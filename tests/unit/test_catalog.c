@@ -1,6 +1,9 @@
 /* Catalog: migrations, cameras, segments, loss intervals and evidence locks with retention's
  * deletion queries. */
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "base/clock.h"
@@ -9,6 +12,96 @@
 #include "check.h"
 
 #define H (3600LL * 1000000)
+
+static int64_t act_minutes;
+static uint8_t act_level7;
+static uint32_t act_zone7;
+
+static void on_minute(void *opaque, int64_t minute_us, const uint8_t levels[60], const uint32_t zones[60])
+{
+    (void)opaque;
+    (void)minute_us;
+    act_minutes++;
+    act_level7 = levels[7];
+    act_zone7 = zones[7];
+}
+
+/* Motion events, the activity index and zones (catalog_events.c). */
+static void test_motion_tables(struct sg_catalog *cat, int64_t cam_a, int64_t cam_b)
+{
+    struct sg_motion_event e = { .camera_id = cam_a, .start_us = 1000 * H, .peak_us = 1000 * H,
+                                 .peak_score = 0.2 }, f = e, *list = NULL, got;
+    int64_t both[2] = { cam_a, cam_b }, only_b[1] = { cam_b };
+    struct sg_event_filter flt = { .cameras = both, .n_cameras = 2, .limit = 10 };
+    uint8_t lv[60] = { 0 };
+    uint32_t zs[60] = { 0 };
+    char json[256];
+    void *jpeg;
+    size_t len;
+
+    snprintf(e.zones, sizeof(e.zones), "[\"door\",\"it's; --\"]");
+    CHECK_EQ_INT(sg_catalog_event_add(cat, &e), 0);
+    f.camera_id = cam_b;
+    f.start_us = f.peak_us = 1001 * H;
+    f.peak_score = 0.05;
+    CHECK_EQ_INT(sg_catalog_event_add(cat, &f), 0);
+    CHECK_EQ_INT(sg_catalog_event_thumb(cat, e.id, &jpeg, &len), SG_E_NOTFOUND);
+    e.end_us = e.start_us + 5000000;
+    e.peak_score = 0.4;
+    CHECK_EQ_INT(sg_catalog_event_update(cat, &e, "\xff\xd8jpeg", 6), 0);
+    CHECK_EQ_INT(sg_catalog_event_get(cat, e.id, &got), 0);
+    CHECK(got.has_thumb && got.end_us == e.end_us && got.peak_score > 0.39);
+    CHECK_EQ_INT(sg_catalog_event_thumb(cat, e.id, &jpeg, &len), 0);
+    CHECK(len == 6 && !memcmp(jpeg, "\xff\xd8jpeg", 6));
+    free(jpeg);
+    CHECK_EQ_INT(sg_catalog_event_list(cat, &flt, &list), 2);
+    CHECK(list[0].id == f.id); /* newest first */
+    free(list);
+    flt.zone = "it's; --";
+    CHECK_EQ_INT(sg_catalog_event_list(cat, &flt, &list), 1);
+    free(list);
+    flt.zone = "do"; /* whole names only */
+    CHECK_EQ_INT(sg_catalog_event_list(cat, &flt, &list), 0);
+    free(list);
+    flt.zone = NULL;
+    flt.min_score = 0.1;
+    CHECK_EQ_INT(sg_catalog_event_list(cat, &flt, &list), 1);
+    free(list);
+    flt.min_score = 0;
+    flt.cameras = only_b;
+    flt.n_cameras = 1;
+    CHECK_EQ_INT(sg_catalog_event_list(cat, &flt, &list), 1);
+    CHECK(list[0].camera_id == cam_b);
+    free(list);
+    flt.n_cameras = 0; /* no visible camera: nothing */
+    CHECK_EQ_INT(sg_catalog_event_list(cat, &flt, &list), 0);
+    free(list);
+    flt.cameras = both;
+    flt.n_cameras = 2;
+    flt.from_us = 1000 * H + 6000000; /* after e ended, while f is open */
+    CHECK_EQ_INT(sg_catalog_event_list(cat, &flt, &list), 1);
+    free(list);
+    CHECK_EQ_INT(sg_catalog_event_close_all(cat), 1);
+    CHECK_EQ_INT(sg_catalog_event_get(cat, f.id, &got), 0);
+    CHECK(got.end_us == f.peak_us);
+
+    lv[7] = 40;
+    zs[7] = 1;
+    CHECK_EQ_INT(sg_catalog_activity_put(cat, cam_a, 60 * 1000000LL * 1000, lv, zs), 0);
+    lv[7] = 20; /* merged: the higher level stays, zone bits add up */
+    zs[7] = 4;
+    CHECK_EQ_INT(sg_catalog_activity_put(cat, cam_a, 60 * 1000000LL * 1000, lv, zs), 0);
+    CHECK_EQ_INT(sg_catalog_activity_get(cat, cam_a, 60 * 1000000LL * 1000, 60 * 1000000LL * 1001, on_minute,
+                                         NULL), 1);
+    CHECK(act_minutes == 1 && act_level7 == 40 && act_zone7 == 5);
+    CHECK_EQ_INT(sg_catalog_activity_get(cat, cam_b, 0, INT64_MAX, on_minute, NULL), 0);
+
+    CHECK_EQ_INT(sg_catalog_zones_get(cat, cam_a, json, sizeof(json)), 0);
+    CHECK_STR(json, "[]");
+    CHECK_EQ_INT(sg_catalog_zones_set(cat, cam_a, "[{\"name\":\"door\"}]"), 0);
+    CHECK_EQ_INT(sg_catalog_zones_get(cat, cam_a, json, sizeof(json)), 0);
+    CHECK_STR(json, "[{\"name\":\"door\"}]");
+}
 
 int main(void)
 {
@@ -25,7 +118,7 @@ int main(void)
     CHECK(mkdtemp(dir) != NULL);
     snprintf(path, sizeof(path), "%s/c.db", dir);
     CHECK_EQ_INT(sg_catalog_open(path, 0, &cat), 0);
-    CHECK_EQ_INT(sg_catalog_schema_version(cat), 2);
+    CHECK_EQ_INT(sg_catalog_schema_version(cat), 3);
 
     snprintf(c.name, sizeof(c.name), "Bus station");
     snprintf(c.main_url, sizeof(c.main_url), "rtsp://10.0.0.1/main");
@@ -102,13 +195,14 @@ int main(void)
         CHECK_EQ_INT(ls[0].end_us, now);
         free(ls);
     }
+    test_motion_tables(cat, c.id, c2.id);
     CHECK_EQ_INT(sg_catalog_camera_remove(cat, c.id), 0);
     CHECK_EQ_INT(sg_catalog_camera_get(cat, c.id, &c), SG_E_NOTFOUND);
     CHECK_EQ_INT(sg_catalog_camera_remove(cat, c.id), SG_E_NOTFOUND);
     sg_catalog_close(&cat);
     /* reopening does not migrate again */
     CHECK_EQ_INT(sg_catalog_open(path, 1, &cat), 0);
-    CHECK_EQ_INT(sg_catalog_schema_version(cat), 2);
+    CHECK_EQ_INT(sg_catalog_schema_version(cat), 3);
     sg_catalog_close(&cat);
     unlink(path);
     return check_done("test_catalog");
