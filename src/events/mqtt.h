@@ -10,10 +10,13 @@
 struct sg_mqtt;
 
 /* Starts the publisher (its own thread) when cfg->mqtt_host is set; *out stays NULL when it
- * is not. Returns 0 or a negative code (bad configuration). The broker being unreachable is
- * not an error: it is retried with backoff and logged. */
-int sg_mqtt_start(const struct sg_config *cfg, struct sg_bus *bus, struct sg_mqtt **out);
-/* Sends what is queued (for at most a second), disconnects, joins the thread. NULL: nothing. */
+ * is not. version (borrowed, copied) goes into the server status message. Returns 0 or a
+ * negative code (bad configuration). The broker being unreachable is not an error: it is
+ * retried with backoff and logged. */
+int sg_mqtt_start(const struct sg_config *cfg, struct sg_bus *bus, const char *version,
+                  struct sg_mqtt **out);
+/* Sends what is queued (for at most a second), disconnects, joins the thread. Whoever
+ * publishes on the bus must have stopped. NULL: nothing; *m is left NULL. */
 void sg_mqtt_stop(struct sg_mqtt **m);
 
 #endif

@@ -1,0 +1,312 @@
+#!/usr/bin/env python3
+"""MQTT events against a real broker (Debian's mosquitto on a free port; no mocks): the retained
+server status and per-stream camera state topics of docs/ARCHITECTURE.md ("Events and MQTT"),
+cameras going offline and online, a broker outage while cameras change state (sargasd reconnects
+by itself and the retained topics end on the current state, although the restarted broker lost
+every retained message), the offline status at a clean stop and the will at a crash, a broker
+that is down when sargasd starts, and invalid MQTT settings refused at start."""
+import json
+import sqlite3
+import os
+import re
+import subprocess
+import time
+
+from harness import BUILD, Env, Proc, TestFailure, check, free_port, poll, run, utc_us
+
+PREFIX = "sargas"
+SITE = "default"
+RFC3339_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+STATE_KEYS = {"camera_id", "camera", "site_id", "site", "stream", "state", "since", "error"}
+
+
+class Broker:
+    """mosquitto with a private config: one listener on 127.0.0.1, anonymous, no persistence
+    (a restart loses every retained message), its log in the test directory."""
+
+    def __init__(self, env, port=None):
+        self.env = env
+        self.port = port or free_port()
+        self.conf = os.path.join(env.dir, "mosquitto-%d.conf" % self.port)
+        self.log = os.path.join(env.dir, "mosquitto-%d.log" % self.port)
+        with open(self.conf, "w") as f:
+            f.write("listener %d 127.0.0.1\nallow_anonymous true\npersistence false\n"
+                    "log_dest stderr\nlog_type error\nlog_type warning\nlog_type notice\n"
+                    "log_type information\nconnection_messages true\n" % self.port)
+        self.proc = None
+
+    def start(self):
+        self.proc = Proc(["mosquitto", "-c", self.conf], self.log, ready=" running", timeout=15)
+        self.env.procs.append(self.proc)
+        return self
+
+    def stop(self):
+        self.proc.stop()
+
+    def text(self):
+        with open(self.log, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+
+class Sub:
+    """mosquitto_sub on PREFIX/#, one line per message: retained flag, topic, payload."""
+
+    def __init__(self, env, broker, name):
+        self.name = "sg-test-" + name
+        self.path = os.path.join(env.dir, "sub-%s.txt" % name)
+        self.proc = Proc(["mosquitto_sub", "-h", "127.0.0.1", "-p", str(broker.port), "-i", self.name,
+                          "-q", "1", "-t", PREFIX + "/#", "-F", r"%r\t%t\t%p"], self.path)
+        env.procs.append(self.proc)
+        poll(lambda: "as %s " % self.name in broker.text(), 10, "%s connected" % self.name)
+
+    def messages(self):
+        """[(retained, topic, payload as JSON)], in arrival order."""
+        with open(self.path, "rb") as f:
+            lines = f.read().decode("utf-8", "replace").split("\n")[:-1]  # the last may be partial
+        out = []
+        for line in lines:
+            parts = line.split("\t", 2)
+            if len(parts) != 3 or parts[0] not in ("0", "1"):
+                continue  # mosquitto_sub's own complaints
+            try:
+                payload = json.loads(parts[2])
+            except ValueError:
+                raise TestFailure("%s: payload is not JSON: %r" % (parts[1], parts[2]))
+            out.append((parts[0] == "1", parts[1], payload))
+        return out
+
+    def wait(self, topic, pred, after=0, timeout=20, what=None):
+        """The first message on topic from index `after` on whose payload satisfies pred."""
+        def found():
+            for i, (_, t, p) in enumerate(self.messages()):
+                if i >= after and t == topic and pred(p):
+                    return p
+            return None
+        return poll(found, timeout, what or "%s on %s" % (self.name, topic))
+
+    def last(self, topic):
+        msgs = [(r, p) for r, t, p in self.messages() if t == topic]
+        return msgs[-1] if msgs else (None, None)
+
+
+def state_topic(cam, stream):
+    return "%s/%s/%s/%s/state" % (PREFIX, SITE, cam, stream)
+
+
+def status_topic(client_id="sargasd"):
+    return "%s/server/%s/status" % (PREFIX, client_id)
+
+
+def check_time(s, what):
+    check(isinstance(s, str) and RFC3339_MS.match(s), "%s: not RFC 3339 UTC with milliseconds: %r" % (what, s))
+    check(abs(utc_us(s) / 1e6 - time.time()) < 300, "%s: %s is not now" % (what, s))
+
+
+def check_state(p, cam_id, name, stream, state):
+    what = "%s %s state" % (name, stream)
+    check(set(p) == STATE_KEYS, "%s: fields %s" % (what, sorted(p)))
+    check(p["camera_id"] == cam_id and p["camera"] == name and p["site"] == SITE and p["site_id"] == 1
+          and p["stream"] == stream and p["state"] == state, "%s: %s" % (what, p))
+    check_time(p["since"], what)
+    if state == "online":
+        check(p["error"] is None, "%s: online with an error: %s" % (what, p))
+    else:
+        check(isinstance(p["error"], str) and p["error"], "%s: %s without a reason: %s" % (what, state, p))
+
+
+def check_status(p, online):
+    check(p.get("online") is online, "server status: %s" % p)
+    if online:
+        check(p.get("version") and isinstance(p["version"], str), "server status without version: %s" % p)
+        check_time(p.get("since"), "server status since")
+
+
+def check_motion(env, sub, fc, cam_id, level):
+    """Motion events from the real analysis of a fake camera (its picture moves): a "start" on
+    PREFIX/<site>/<camera>/motion, not retained, and when the camera goes away its "end" with
+    the same event_id; both as stored in the catalog."""
+    topic = "%s/%s/%s/motion" % (PREFIX, SITE, level)
+    # a fresh event this subscriber sees begin: the camera goes away and comes back (the model
+    # restarts, learns the scene, then the moving picture starts an event)
+    port = fc.port
+    fc.stop()
+    poll(lambda: env.camera(cam_id)["state"] != "online", 15, "%s offline" % level)
+    mark = len(sub.messages())
+    fc = env.fakecam(2, port=port)
+    start = sub.wait(topic, lambda p: p.get("event") == "start", after=mark, timeout=40,
+                     what="a motion start of %s" % level)
+    check(start["camera_id"] == cam_id and start["site"] == SITE and start["end"] is None and
+          isinstance(start["event_id"], int) and 0 <= start["peak_score"] <= 1 and isinstance(start["zones"], list),
+          "motion start payload: %s" % start)
+    check_time(start["start"], "motion start")
+    check(not [r for r, t, p in sub.messages() if t == topic and r], "motion messages must not be retained")
+    mark = len(sub.messages())
+    fc.stop()  # the stream goes offline: the event ends at its last analysed picture
+    end = sub.wait(topic, lambda p: p.get("event") == "end" and p.get("event_id") == start["event_id"], after=mark,
+                   timeout=20, what="the end of motion event %d" % start["event_id"])
+    check_time(end["end"], "motion end")
+    check(end["start"] == start["start"] and end["end"] >= end["start"], "motion end payload: %s" % end)
+    with sqlite3.connect(env.catalog, timeout=10) as db:
+        row = db.execute("SELECT camera_id, end_us FROM motion_events WHERE id = ?", (start["event_id"],)).fetchone()
+    check(row and row[0] == cam_id and row[1] > 0, "the catalog's event %d: %s" % (start["event_id"], row))
+
+
+def daemon_log(env):
+    return env.daemon.text()
+
+
+def test_mqtt():
+    env = Env("mqtt")
+    try:
+        broker = Broker(env).start()
+        env.config.update(mqtt_host="127.0.0.1", mqtt_port=broker.port)
+        env.write_config()
+        sub1 = Sub(env, broker, "sub1")
+        fc = env.fakecam(2)
+        port = fc.port
+        # a name with a topic separator and non-ASCII text: the topic level is made safe
+        gate_name, gate_level = "Gate/North ž", "Gate_North ž"
+        gate = env.add_camera(gate_name, "rtsp://127.0.0.1:%d/cam1/main" % port,
+                              "rtsp://127.0.0.1:%d/cam1/sub" % port)
+        yard = env.add_camera("Yard", "rtsp://127.0.0.1:%d/cam2/main" % port,
+                              "rtsp://127.0.0.1:%d/cam2/sub" % port)
+        dead = env.add_camera("Dead", "rtsp://127.0.0.1:%d/cam1/main" % free_port())
+        live = [(gate, gate_name, gate_level, "main"), (gate, gate_name, gate_level, "sub"),
+                (yard, "Yard", "Yard", "main"), (yard, "Yard", "Yard", "sub")]
+        t0 = time.monotonic()
+        env.start()
+
+        # --- start: the retained server status, every stream online, the dead camera offline
+        check_status(sub1.wait(status_topic(), lambda p: p.get("online")), True)
+        for cid, name, level, stream in live:
+            p = sub1.wait(state_topic(level, stream), lambda p: p.get("state") == "online")
+            check_state(p, cid, name, stream, "online")
+        p = sub1.wait(state_topic("Dead", "main"), lambda p: p.get("state") == "offline")
+        check_state(p, dead, "Dead", "main", "offline")
+        print("mqtt: all online %.1f s after start; offline reason of the dead camera: %s"
+              % (time.monotonic() - t0, p["error"]))
+
+        # --- the cameras go away, then return on the same port
+        mark = len(sub1.messages())
+        fc.stop()
+        for cid, name, level, stream in live:
+            p = sub1.wait(state_topic(level, stream), lambda p: p.get("state") == "offline", after=mark)
+            check_state(p, cid, name, stream, "offline")
+        mark = len(sub1.messages())
+        fc = env.fakecam(2, port=port)
+        for cid, name, level, stream in live:
+            p = sub1.wait(state_topic(level, stream), lambda p: p.get("state") == "online", after=mark)
+            check_state(p, cid, name, stream, "online")
+
+        # --- broker outage while the cameras go offline and come back
+        sub1.proc.stop()
+        broker.stop()
+        poll(lambda: "broker 127.0.0.1:%d unavailable" % broker.port in daemon_log(env), 10,
+             "sargasd noticing the broker outage")
+        fc.stop()
+        poll(lambda: all(env.camera(c)["state"] in ("offline", "connecting") for c in (gate, yard)), 15,
+             "cameras offline during the broker outage")
+        fc = env.fakecam(2, port=port)
+        poll(lambda: all(env.camera(c)["state"] == "online" for c in (gate, yard)), 20,
+             "cameras online again during the broker outage")
+        down_s = time.monotonic()
+        broker.start()  # same port, and no retained messages any more
+        sub2 = Sub(env, broker, "sub2")
+        poll(lambda: "connected to broker 127.0.0.1:%d again" % broker.port in daemon_log(env), 15,
+             "sargasd reconnecting by itself")
+        print("mqtt: reconnected %.1f s after the broker returned" % (time.monotonic() - down_s))
+        warned = daemon_log(env).count("broker 127.0.0.1:%d unavailable" % broker.port)
+        check(warned == 1, "the outage was logged %d times, not once" % warned)
+        check_status(sub2.wait(status_topic(), lambda p: p.get("online")), True)
+        for cid, name, level, stream in live:
+            sub2.wait(state_topic(level, stream), lambda p: p.get("state") == "online")
+        # When sub2 was subscribed before sargasd came back, it also saw the transitions of
+        # the outage sent after the reconnection, in order (offline before online).
+        log = broker.text()
+        if log.find("as sg-test-sub2 ") < log.rfind("as sargasd "):
+            for cid, name, level, stream in live:
+                states = [p["state"] for _, t, p in sub2.messages() if t == state_topic(level, stream)]
+                check("offline" in states and states[-1] == "online" and
+                      states.index("offline") < len(states) - 1,
+                      "%s %s: the outage's transitions were not replayed: %s" % (name, stream, states))
+            print("mqtt: the outage's state changes were replayed after the reconnection")
+
+        # --- a late subscriber gets the retained current state of every stream and the status
+        sub3 = Sub(env, broker, "sub3")
+        expect = [(state_topic(level, stream), cid, name, stream, "online") for cid, name, level, stream in live]
+        expect.append((state_topic("Dead", "main"), dead, "Dead", "main", "offline"))
+
+        def complete():
+            got = {t for r, t, p in sub3.messages() if r}
+            return status_topic() in got and all(e[0] in got for e in expect)
+        poll(complete, 10, "retained messages for the late subscriber")
+        retained, p = sub3.last(status_topic())
+        check(retained, "server status not retained")
+        check_status(p, True)
+        for topic, cid, name, stream, state in expect:
+            msgs = [p for r, t, p in sub3.messages() if r and t == topic]
+            check_state(msgs[-1], cid, name, stream, state)
+        state_topics = {t for _, t, _ in sub3.messages() if t.endswith("/state")}
+        check(state_topics == {e[0] for e in expect}, "unexpected state topics: %s" % sorted(state_topics))
+
+        check_motion(env, sub3, fc, yard, "Yard")
+
+        # --- clean stop: the retained status says offline
+        mark = len(sub3.messages())
+        env.stop()
+        check_status(sub3.wait(status_topic(), lambda p: p.get("online") is False, after=mark, timeout=5), False)
+        sub4 = Sub(env, broker, "sub4")
+        p = sub4.wait(status_topic(), lambda p: True, timeout=5)
+        check(sub4.last(status_topic())[0] and p["online"] is False, "retained status after stop: %s" % p)
+
+        # --- invalid MQTT settings: sargasd refuses to start and says why
+        for key, value in (("mqtt_topic_prefix", "sargas/#"), ("mqtt_topic_prefix", "a/+/b"),
+                           ("mqtt_client_id", "a/b")):
+            r = subprocess.run([os.path.join(BUILD, "sargasd"), "--config", env.config_path,
+                                "--set", "%s=%s" % (key, value)], capture_output=True, text=True, timeout=30)
+            check(r.returncode != 0, "sargasd started with %s=%s" % (key, value))
+            check("%s '%s' is not usable" % (key, value) in r.stderr and "cannot start MQTT" in r.stderr,
+                  "no clear message for %s=%s:\n%s" % (key, value, r.stderr[-2000:]))
+            check("ready" not in r.stderr, "sargasd got ready with %s=%s" % (key, value))
+    finally:
+        env.close()
+
+
+def test_mqtt_broker_late():
+    """The broker is down when sargasd starts: sargasd runs normally, warns once, connects when
+    the broker comes up and sends what happened meanwhile; a crash leaves the will behind."""
+    env = Env("mqtt-late")
+    try:
+        port = free_port()
+        env.config.update(mqtt_host="127.0.0.1", mqtt_port=port, mqtt_client_id="sargasd-late")
+        env.write_config()
+        dead = env.add_camera("Nowhere", "rtsp://127.0.0.1:%d/cam1/main" % free_port())
+        env.start()
+        poll(lambda: "broker 127.0.0.1:%d unavailable" % port in daemon_log(env), 10, "the outage warning")
+        poll(lambda: env.camera(dead)["state"] == "offline", 15, "the camera offline")
+        st, _, _ = env.http("GET", "/api/v1/cameras")
+        check(st == 200, "sargasd does not answer while the broker is down: %d" % st)
+        broker = Broker(env, port).start()
+        poll(lambda: "connected to broker 127.0.0.1:%d" % port in daemon_log(env), 15, "the first connection")
+        warned = daemon_log(env).count("broker 127.0.0.1:%d unavailable" % port)
+        check(warned == 1, "the outage was logged %d times, not once" % warned)
+        sub = Sub(env, broker, "late")
+        check_status(sub.wait(status_topic("sargasd-late"), lambda p: p.get("online")), True)
+        p = sub.wait(state_topic("Nowhere", "main"), lambda p: p.get("state") == "offline")
+        check_state(p, dead, "Nowhere", "main", "offline")
+        # a crash: the broker publishes the will
+        mark = len(sub.messages())
+        env.daemon.kill9()
+        p = sub.wait(status_topic("sargasd-late"), lambda p: p.get("online") is False, after=mark, timeout=10)
+        check(p == {"online": False}, "will: %s" % p)
+    finally:
+        env.close()
+
+
+def test_all():
+    test_mqtt()
+    test_mqtt_broker_late()
+
+
+if __name__ == "__main__":
+    run(test_all)
