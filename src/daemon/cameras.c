@@ -15,6 +15,7 @@ struct tee {
     struct sg_live_stream *live;
     struct sg_bus *bus;
     struct sg_event ev;       /* camera, site and stream filled in; the last state published */
+    struct sg_analyser *an;   /* motion analysis of this stream, or NULL */
 };
 
 struct running_stream {
@@ -34,6 +35,7 @@ struct sg_cameras {
     struct sg_store *st;
     struct sg_live *live;
     struct sg_bus *bus;
+    struct sg_analysis *analysis;
     struct entry *e;
     int n, cap;
 };
@@ -54,6 +56,7 @@ struct sg_cameras *sg_cameras_create(const struct sg_config *cfg, struct sg_cata
 }
 
 void sg_cameras_set_bus(struct sg_cameras *cm, struct sg_bus *bus) { cm->bus = bus; }
+void sg_cameras_set_analysis(struct sg_cameras *cm, struct sg_analysis *a) { cm->analysis = a; }
 
 static void tee_frame(void *opaque, const struct sg_frame *f)
 {
@@ -62,6 +65,7 @@ static void tee_frame(void *opaque, const struct sg_frame *f)
     if (t->rec)
         t->rec_sink.on_frame(t->rec_sink.opaque, f);
     sg_live_frame(t->live, f);
+    sg_analysis_frame(t->an, f);
 }
 
 static void tee_state(void *opaque, int state, int err, const char *msg)
@@ -72,6 +76,8 @@ static void tee_state(void *opaque, int state, int err, const char *msg)
     if (t->rec)
         t->rec_sink.on_state(t->rec_sink.opaque, state, err, msg);
     sg_live_state(t->live, state, err, msg);
+    if (state != SG_ST_ONLINE)
+        sg_analysis_offline(t->an);
     /* Each change once on the bus (retries of an offline camera repeat "offline"). */
     if (t->bus && strcmp(t->ev.state, name)) {
         snprintf(t->ev.state, sizeof(t->ev.state), "%s", name);
@@ -86,6 +92,7 @@ static void stop_stream(struct sg_cameras *cm, struct running_stream *rs)
     if (!rs->t)
         return;
     sg_ingest_remove(cm->ing, &rs->is); /* after this the tee gets no more callbacks */
+    sg_analysis_remove(&rs->t->an);
     sg_recorder_destroy(&rs->t->rec);
     sg_live_unpublish(cm->live, &rs->t->live);
     free(rs->t);
@@ -133,6 +140,9 @@ static void start_stream(struct sg_cameras *cm, const struct sg_camera *c, int s
         if (sg_catalog_site_get(cm->cat, c->site_id, &site) == 0)
             snprintf(t->ev.site, sizeof(t->ev.site), "%s", site.name);
     }
+    /* Motion: the sub stream, or the main stream's keyframes when there is no sub stream. */
+    if (cm->analysis && (stream == SG_STREAM_SUB || !c->sub_url[0]))
+        t->an = sg_analysis_add(cm->analysis, c, t->ev.site, stream, stream == SG_STREAM_MAIN);
     rs->t = t;
     sink = (struct sg_stream_sink){ .opaque = t, .on_frame = tee_frame, .on_state = tee_state };
     if ((r = sg_ingest_add(cm->ing, &d, &sink, &rs->is)) < 0) {

@@ -18,6 +18,7 @@
 #include "ingest/ingest.h"
 #include "record/record.h"
 #include "retention/retention.h"
+#include "analysis/analysis.h"
 #include "audit/audit.h"
 #include "events/bus.h"
 #include "events/mqtt.h"
@@ -78,6 +79,7 @@ int main(int argc, char **argv)
     struct sg_retention *ret = NULL;
     struct sg_bus *bus = NULL;
     struct sg_mqtt *mqtt = NULL;
+    struct sg_analysis *analysis = NULL;
     struct sg_ingest *ing = NULL;
     struct sg_cameras *cams = NULL;
     struct sg_live *live = NULL;
@@ -205,12 +207,31 @@ int main(int argc, char **argv)
             goto out;
     }
     bus = sg_bus_create();
-    if ((r = sg_mqtt_start(&cfg, bus, &mqtt)) < 0) {
+    if ((r = sg_mqtt_start(&cfg, bus, SARGAS_VERSION, &mqtt)) < 0) {
         sg_error("sargasd", 0, "cannot start MQTT: %s", sg_strerror(r));
         goto out;
     }
+    if (cfg.motion) {
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        struct sg_analysis_opts ao = {
+            .threads = cfg.analysis_threads ? cfg.analysis_threads : (int)(cores > 0 ? cores : 1),
+            .fps = cfg.motion_fps, .catalog_path = cfg.catalog, .bus = bus,
+            .motion = { .sensitivity = cfg.motion_sensitivity,
+                        .min_area = (float)cfg.motion_min_area_permille / 1000.0f,
+                        .end_quiet_us = (int64_t)cfg.motion_end_quiet_s * SG_US_PER_SEC },
+        };
+        sg_motion_config_defaults(&ao.motion);
+        r = sg_catalog_event_close_all(cat);
+        if (r > 0)
+            sg_info("sargasd", 0, "%d motion event(s) left open by the last run closed", r);
+        if ((r = sg_analysis_create(&ao, &analysis)) < 0) {
+            sg_error("sargasd", 0, "cannot start motion analysis: %s", sg_strerror(r));
+            goto out;
+        }
+    }
     cams = sg_cameras_create(&cfg, cat, ing, store, live);
     sg_cameras_set_bus(cams, bus);
+    sg_cameras_set_analysis(cams, analysis);
     sg_cameras_sync(cams, 1);
     {
         struct sg_http_deps hd = { .cfg = &cfg, .live = live, .version = SARGAS_VERSION };
@@ -259,6 +280,7 @@ out:
         sg_audit_checkpoint(cat, cfg.key_dir);
     }
     sg_cameras_destroy(&cams);
+    sg_analysis_destroy(&analysis); /* ends open events: after the cameras, before MQTT */
     sg_mqtt_stop(&mqtt);
     sg_bus_destroy(&bus);
     sg_live_destroy(&live);

@@ -219,6 +219,17 @@ unsigned sg_http_authorize(struct sg_req *r)
         if ((r->who.perms & need) != need)
             return MHD_HTTP_FORBIDDEN;
         return authorize_token_object(r);
+    case O_EVENT: { /* an event is as visible as its camera */
+        struct sg_motion_event ev;
+        int rc = sg_catalog_event_get(r->cat, r->id, &ev);
+        if ((r->who.perms & need) != need)
+            return MHD_HTTP_FORBIDDEN;
+        if (rc == SG_E_NOTFOUND)
+            return MHD_HTTP_NOT_FOUND;
+        if (rc < 0)
+            return MHD_HTTP_SERVICE_UNAVAILABLE;
+        return sg_http_authorize_camera(r, r->route->access, ev.camera_id);
+    }
     case O_NONE:
         return (r->who.perms & need) == need ? 0 : MHD_HTTP_FORBIDDEN;
     }

@@ -38,7 +38,7 @@ enum sg_access {
 };
 
 /* What a route's {id} names. */
-enum sg_object { O_NONE = 0, O_CAMERA, O_USER, O_TOKEN };
+enum sg_object { O_NONE = 0, O_CAMERA, O_USER, O_TOKEN, O_EVENT };
 
 /* Who is asking: filled by authentication before authorisation. */
 struct sg_principal {
@@ -244,6 +244,12 @@ int sg_api_token_delete(struct sg_req *r);
 /* api_audit.c */
 int sg_api_audit(struct sg_req *r);
 int sg_api_audit_csv(struct sg_req *r);
+/* api_events.c */
+int sg_api_events(struct sg_req *r);
+int sg_api_event_thumbnail(struct sg_req *r);
+int sg_api_activity(struct sg_req *r);
+int sg_api_zones_get(struct sg_req *r);
+int sg_api_zones_put(struct sg_req *r);
 /* JSON of a user as the API shows it (no password hash). */
 json_t *sg_json_user(const struct sg_user *u);
 

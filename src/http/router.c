@@ -30,6 +30,11 @@ const struct sg_route sg_routes[] = {
     { M_GET, "/api/v1/cameras/{id}/playback/{stream}.m3u8", A_PLAYBACK, O_CAMERA, 0, sg_media_playlist },
     { M_GET, "/api/v1/cameras/{id}/segments/{segment}.mp4", A_PLAYBACK, O_CAMERA, 0, sg_media_segment },
     { M_GET, "/api/v1/cameras/{id}/download.mp4", A_EXPORT, O_CAMERA, R_DEFER, sg_media_download },
+    { M_GET, "/api/v1/cameras/{id}/zones", A_CAMERA_READ, O_CAMERA, 0, sg_api_zones_get },
+    { M_PUT, "/api/v1/cameras/{id}/zones", A_CAMERA_ADMIN, O_CAMERA, R_BODY, sg_api_zones_put },
+    { M_GET, "/api/v1/cameras/{id}/activity", A_PLAYBACK, O_CAMERA, 0, sg_api_activity },
+    { M_GET, "/api/v1/events", A_PLAYBACK, O_NONE, 0, sg_api_events },
+    { M_GET, "/api/v1/events/{id}/thumbnail.jpg", A_PLAYBACK, O_EVENT, 0, sg_api_event_thumbnail },
     { M_GET, "/api/v1/users", A_USERS_READ, O_NONE, 0, sg_api_users_list },
     { M_POST, "/api/v1/users", A_USERS_ADMIN, O_NONE, R_BODY | R_DEFER, sg_api_user_create },
     { M_GET, "/api/v1/users/{id}", A_USERS_READ, O_USER, 0, sg_api_user_get },
@@ -150,6 +155,7 @@ static const char *object_name(int o)
     case O_CAMERA: return "camera";
     case O_USER: return "user";
     case O_TOKEN: return "token";
+    case O_EVENT: return "event";
     }
     return "?";
 }

@@ -19,6 +19,7 @@ import json
 import os
 import re
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -39,11 +40,12 @@ ROLE_ACCESS = {
     "auditor": {"camera.list", "camera.read", "users.read", "audit"},
 }
 KNOWN_ACCESS = {"public", "session"} | set().union(*ROLE_ACCESS.values())
-KNOWN_OBJECTS = {"-", "camera", "user", "token"}
+KNOWN_OBJECTS = {"-", "camera", "user", "token", "event"}
 # Object cases per object kind; each is a name the cell setup turns into an id.
 CASES = {"-": [None], "camera": ["missing", "own", "forbidden", "other-site"],
          "user": ["missing", "same-site", "other-site"],
-         "token": ["missing", "own", "same-site", "other-site"]}
+         "token": ["missing", "own", "same-site", "other-site"],
+         "event": ["missing", "own", "forbidden", "other-site"]}  # a motion event of that camera
 ENDLESS_S = 1.0  # how long an endless response (live video) is read before closing
 
 
@@ -219,6 +221,15 @@ class Matrix:
                 return s and s[0]
             self.segs[key] = poll(done, 40, "a complete segment of camera %s" % key)
         self.seg_start = utc_us(self.segs["A"]["start"])
+        # motion events with a thumbnail of A, B and C (the fake cameras' picture moves)
+        self.events = {}
+        for key, cam in (("A", self.A), ("B", self.B), ("C", self.C)):
+            def event(cam=cam):
+                with sqlite3.connect(env.catalog, timeout=10) as db:
+                    row = db.execute("SELECT id FROM motion_events WHERE camera_id = ? AND thumb IS NOT NULL"
+                                     " ORDER BY id LIMIT 1", (cam,)).fetchone()
+                return row and row[0]
+            self.events[key] = poll(event, 40, "a motion event with a thumbnail of camera %s" % key)
         poll(lambda: env.api("GET", "/api/v1/cameras/%d/state" % self.A)["sub"]["live"], 20, "A's sub stream live")
 
     # ---- one cell ----
@@ -256,6 +267,9 @@ class Matrix:
             if case == "other-site":
                 return self.cli_token(self.s2_name)
             return MISSING
+        if kind == "event":
+            return {"missing": MISSING, "own": self.events["A"], "forbidden": self.events["B"],
+                    "other-site": self.events["C"]}[case]
         return None
 
     def fill(self, pattern, oid, case):
@@ -273,7 +287,7 @@ class Matrix:
             return (401, "unauthorized")
         if access != "session" and access not in ROLE_ACCESS[principal.role]:
             return (403, "forbidden")
-        if obj == "camera" and case != "own":
+        if obj in ("camera", "event") and case != "own":
             return (404, "not_found")
         if obj == "user" and case != "same-site":
             return (404, "not_found")
@@ -354,6 +368,12 @@ class Matrix:
             st, _, data = request(self.env, "GET", "/api/v1/cameras", headers=p.headers("GET"))
             names = sorted(c["name"] for c in json.loads(data)["cameras"]) if st == 200 else st
             check(names == [self.names["A"]], "%s lists cameras %s, expected only A" % (p.name, names))
+            if "playback" in ROLE_ACCESS[p.role]:
+                # motion events: only A's, also when B and C are asked for by id
+                for q in ("", "?camera=%d,%d,%d" % (self.A, self.B, self.C)):
+                    st, _, data = request(self.env, "GET", "/api/v1/events" + q, headers=p.headers("GET"))
+                    cams = {e["camera"] for e in json.loads(data)["events"]} if st == 200 else st
+                    check(cams == {self.A}, "%s: events%s of cameras %s, expected only A" % (p.name, q, cams))
             if "users.read" in ROLE_ACCESS[p.role]:
                 users = json.loads(request(self.env, "GET", "/api/v1/users", headers=p.headers("GET"))[2])["users"]
                 check(users and all(u["site"] == 1 for u in users) and self.s2_name not in [u["name"] for u in users],
@@ -477,6 +497,13 @@ SPECS = {
     ("POST", "/api/v1/tokens"): lambda m, p, oid: ("", {"name": "matrix", "scopes": ["cameras.read"]}, {}, {201}),
     # one's own token made for the cell, or another user's made for it
     ("DELETE", "/api/v1/tokens/{id}"): lambda m, p, oid: ("", None, {}, {204}),
+    ("GET", "/api/v1/cameras/{id}/zones"): lambda m, p, oid: ("", None, {}, {200}),
+    # validation: a polygon of two points
+    ("PUT", "/api/v1/cameras/{id}/zones"): lambda m, p, oid: ("", {"zones": [{"name": "z", "kind": "detect",
+                                                                              "points": [[0, 0], [1, 1]]}]}, {}, {400}),
+    ("GET", "/api/v1/cameras/{id}/activity"): lambda m, p, oid: ("", None, {}, {200}),
+    ("GET", "/api/v1/events"): lambda m, p, oid: ("", None, {}, {200}),
+    ("GET", "/api/v1/events/{id}/thumbnail.jpg"): lambda m, p, oid: ("", None, {}, {200}),
     ("GET", "/api/v1/audit"): lambda m, p, oid: ("", None, {}, {200}),
     ("GET", "/api/v1/audit.csv"): lambda m, p, oid: ("", None, {}, {200}),
 }

@@ -511,6 +511,37 @@ def test_download(env, c, seg):
     check(not leftovers, "temporary export files left behind: %s" % leftovers)
 
 
+def test_motion_api(env, c):
+    """Motion events, their thumbnails, the activity index and zones through the API (what the
+    analysis finds is test_motion's; here: the documents and that the pipeline runs)."""
+    def events():
+        return [e for e in c.call("GET", "/api/v1/events", "/api/v1/events?camera=1")["events"] if e["thumbnail"]]
+    ev = poll(events, 40, "a motion event of camera 1 with a thumbnail")[0]
+    check(ev["camera"] == 1 and ev["stream"] == "sub" and 0 < ev["peak_score"] <= 1, "event: %s" % ev)
+    jpeg = c.call("GET", "/api/v1/events/{id}/thumbnail.jpg", ev["thumbnail"])
+    check(jpeg[:2] == b"\xff\xd8", "thumbnail is not a JPEG")
+    frm = rfc(utc_us(ev["start"]) - 5 * 1000000)
+
+    def active():
+        a = c.call("GET", "/api/v1/cameras/{id}/activity", "/api/v1/cameras/1/activity?step=1&from=" + frm)
+        return a["step_s"] == 1 and max(a["levels"] or [0]) > 0 and a
+    poll(active, 20, "activity of camera 1 in the index")
+    c.call("GET", "/api/v1/cameras/{id}/activity", "/api/v1/cameras/1/activity?from=%s&to=%s" % (frm, frm), expect=400)
+    check(c.call("GET", "/api/v1/cameras/{id}/zones", "/api/v1/cameras/1/zones") == {"zones": []}, "no zones yet")
+    zones = {"zones": [{"name": "door", "kind": "detect", "points": [[0, 0], [0.5, 0], [0.5, 0.5]], "sensitivity": 60,
+                        "min_area": 0.01},
+                       {"name": "flag", "kind": "mask", "points": [[0.6, 0.6], [1, 0.6], [1, 1], [0.6, 1]]}]}
+    check(c.call("PUT", "/api/v1/cameras/{id}/zones", "/api/v1/cameras/1/zones", zones) == zones, "zones echoed")
+    check(c.call("GET", "/api/v1/cameras/{id}/zones", "/api/v1/cameras/1/zones") == zones, "zones stored")
+    for bad in ([{"name": "x", "kind": "detect", "points": [[0, 0], [2, 0], [0, 1]]}],
+                [{"name": "x", "kind": "sometimes", "points": [[0, 0], [1, 0], [0, 1]]}],
+                [{"name": "x", "kind": "mask", "points": [[0, 0], [1, 0]]}],
+                [{"name": "x", "kind": "mask", "points": [[0, 0], [1, 0], [0, 1]]}] * 2,
+                [{"name": "", "kind": "mask", "points": [[0, 0], [1, 0], [0, 1]]}], "door"):
+        c.call("PUT", "/api/v1/cameras/{id}/zones", "/api/v1/cameras/1/zones", {"zones": bad}, expect=400)
+    check(c.call("GET", "/api/v1/cameras/{id}/zones", "/api/v1/cameras/1/zones") == zones, "bad zones changed nothing")
+
+
 def cookie_of(hd):
     c = hd.get("set-cookie", "")
     check(c.startswith("sargas_session=") and "HttpOnly" in c and "SameSite=Strict" in c, "session cookie: %r" % c)
@@ -635,6 +666,7 @@ def test_api():
         seg, _ = test_recordings_and_playback(env, c)
         test_segments(env, c, seg)
         test_download(env, c, seg)
+        test_motion_api(env, c)
         test_accounts(env, c)
         test_static_and_traversal(env)
         missing = set(routes()) - c.seen

@@ -1,0 +1,443 @@
+/* The analysis threads (analysis.h). */
+#include "analysis/analysis.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis/zones.h"
+#include "base/buf.h"
+#include "base/clock.h"
+#include "base/err.h"
+#include "base/log.h"
+#include "base/queue.h"
+#include "base/thread.h"
+#include "playback/playback.h"
+
+#define QUEUE_ITEMS 4096
+#define QUEUE_BYTES (16 * 1024 * 1024)  /* a few seconds of 50 sub streams */
+#define PERIODIC_NS (2 * SG_NS_PER_SEC) /* zones re-read, activity written */
+#define THUMB_EVERY_US 1000000          /* at most one new peak thumbnail a second */
+#define THUMB_WIDTH 320
+
+enum { IT_ADD = 1, IT_FRAME, IT_OFFLINE, IT_REMOVE };
+
+struct item {
+    int kind;
+    struct sg_analyser *an;
+    int64_t utc_us, session_no;
+    int key, gap, has_params;
+    struct sg_codec_params params;
+    size_t size;
+    uint8_t data[];
+};
+
+struct athread;
+
+struct sg_analyser {
+    struct athread *t;
+    /* the ingest thread's */
+    int drop_until_key, dropped;
+    int64_t sent_session;
+    /* the analysis thread's */
+    int64_t camera_id, site_id;
+    char camera[SG_NAME_MAX], site[SG_NAME_MAX];
+    int stream, keyframes_only;
+    struct sg_decoder *dec;
+    struct sg_codec_params params;
+    int have_params;
+    int64_t session_no;
+    struct sg_motion *m;
+    struct sg_zone zones[SG_MOTION_MAX_ZONES];
+    int nz;
+    char *zones_json;
+    int64_t next_us, last_utc;
+    struct sg_motion_event ev;
+    int in_event;
+    int64_t last_thumb_us;
+    int64_t minute_us;
+    uint8_t levels[60];
+    uint32_t zbits[60];
+    int act_dirty;
+};
+
+struct athread {
+    struct sg_analysis *a;
+    struct sg_thread th;
+    struct sg_queue *q;
+    struct sg_catalog *cat;
+    struct sg_analyser **ans; /* the thread's own list */
+    int n, cap;
+};
+
+struct sg_analysis {
+    struct sg_analysis_opts o;
+    struct athread *t;
+    int nt;
+    atomic_uint rr;
+};
+
+/* ---- the analysis thread ---- */
+
+static void publish(struct sg_analyser *an, int type)
+{
+    struct sg_event ev = { .type = type, .utc_us = type == SG_EV_MOTION_START ? an->ev.start_us : an->ev.end_us,
+                           .camera_id = an->camera_id, .site_id = an->site_id, .stream = an->stream,
+                           .event_id = an->ev.id, .start_us = an->ev.start_us, .end_us = an->ev.end_us,
+                           .peak_score = (float)an->ev.peak_score };
+
+    snprintf(ev.camera, sizeof(ev.camera), "%s", an->camera);
+    snprintf(ev.site, sizeof(ev.site), "%s", an->site);
+    snprintf(ev.zones, sizeof(ev.zones), "%s", an->ev.zones);
+    sg_bus_publish(an->t->a->o.bus, &ev);
+}
+
+static void event_end(struct sg_analyser *an, int64_t end_us)
+{
+    if (!an->in_event)
+        return;
+    an->in_event = 0;
+    an->ev.end_us = end_us > an->ev.start_us ? end_us : an->ev.start_us;
+    if (sg_catalog_event_update(an->t->cat, &an->ev, NULL, 0) < 0)
+        sg_warn("analysis", an->camera_id, "cannot store the end of motion event %lld", (long long)an->ev.id);
+    publish(an, SG_EV_MOTION_END);
+}
+
+static void flush_activity(struct sg_analyser *an)
+{
+    if (!an->act_dirty)
+        return;
+    if (sg_catalog_activity_put(an->t->cat, an->camera_id, an->minute_us, an->levels, an->zbits) == 0)
+        an->act_dirty = 0;
+}
+
+static void activity(struct sg_analyser *an, int64_t utc_us, int level, uint32_t zones)
+{
+    int64_t minute = utc_us - utc_us % (60 * SG_US_PER_SEC);
+    int sec = (int)((utc_us / SG_US_PER_SEC) % 60);
+
+    if (minute != an->minute_us) {
+        flush_activity(an);
+        an->minute_us = minute;
+        memset(an->levels, 0, sizeof(an->levels));
+        memset(an->zbits, 0, sizeof(an->zbits));
+    }
+    if (level > an->levels[sec])
+        an->levels[sec] = (uint8_t)level;
+    an->zbits[sec] |= zones;
+    an->act_dirty = 1;
+}
+
+/* The model starts again: after a reconnection, a gap, new parameter sets. */
+static void restart(struct sg_analyser *an)
+{
+    event_end(an, an->last_utc);
+    sg_motion_reset(an->m);
+    sg_decoder_close(&an->dec);
+}
+
+static void on_result(struct sg_analyser *an, const struct sg_motion_result *res, int64_t utc_us)
+{
+    struct sg_buf jpeg = { 0 };
+
+    activity(an, utc_us, res->level, res->zones);
+    if (res->ended)
+        event_end(an, res->event_end_us);
+    if (res->started && !an->in_event) {
+        memset(&an->ev, 0, sizeof(an->ev));
+        an->ev.camera_id = an->camera_id;
+        an->ev.stream = an->stream;
+        an->ev.start_us = res->event_start_us;
+        an->ev.peak_us = res->event_peak_us;
+        an->ev.peak_score = res->event_peak_score;
+        sg_zones_names(an->zones, an->nz, res->event_zones, an->ev.zones, sizeof(an->ev.zones));
+        if (sg_catalog_event_add(an->t->cat, &an->ev) < 0) {
+            sg_warn("analysis", an->camera_id, "cannot store a motion event");
+            return;
+        }
+        an->in_event = 1;
+        an->last_thumb_us = 0;
+        publish(an, SG_EV_MOTION_START);
+    }
+    if (!an->in_event || !res->in_event)
+        return;
+    an->ev.peak_us = res->event_peak_us;
+    an->ev.peak_score = res->event_peak_score;
+    sg_zones_names(an->zones, an->nz, res->event_zones, an->ev.zones, sizeof(an->ev.zones));
+    if ((res->peak || res->started) && utc_us - an->last_thumb_us >= THUMB_EVERY_US &&
+        sg_decoder_jpeg(an->dec, 70, THUMB_WIDTH, &jpeg) == 0) {
+        sg_catalog_event_update(an->t->cat, &an->ev, jpeg.data, jpeg.len);
+        an->last_thumb_us = utc_us;
+    }
+    sg_buf_free(&jpeg);
+}
+
+static void on_frame(struct sg_analyser *an, struct item *it)
+{
+    struct sg_motion_result res;
+    struct sg_picture pic;
+    int64_t period = SG_US_PER_SEC / an->t->a->o.fps;
+
+    if (it->session_no != an->session_no || it->gap) {
+        restart(an);
+        an->session_no = it->session_no;
+    }
+    if (it->has_params && (!an->have_params || memcmp(&an->params, &it->params, sizeof(an->params)))) {
+        sg_decoder_close(&an->dec); /* a resolution change resets the model in sg_motion_frame */
+        an->params = it->params;
+        an->have_params = 1;
+    }
+    if (!an->dec) {
+        if (!it->key || !an->have_params || sg_decoder_open(&an->params, 1, &an->dec) < 0)
+            return;
+    }
+    if (sg_decoder_decode(an->dec, it->data, it->size, &pic) <= 0)
+        return;
+    if (!an->keyframes_only && it->utc_us < an->next_us)
+        return; /* decoded (the next frames need it), not analysed */
+    /* a quarter period of slack keeps 25 -> 5 fps from slipping a frame now and then */
+    an->next_us = it->utc_us + period - period / 4;
+    if (sg_motion_frame(an->m, pic.luma, pic.width, pic.height, pic.stride, it->utc_us, &res) < 0)
+        return;
+    an->last_utc = it->utc_us;
+    on_result(an, &res, it->utc_us);
+}
+
+static void load_zones(struct sg_analyser *an)
+{
+    char *json = malloc(SG_ZONES_JSON_MAX), err[256];
+    int n;
+
+    if (!json)
+        return;
+    if (sg_catalog_zones_get(an->t->cat, an->camera_id, json, SG_ZONES_JSON_MAX) < 0 ||
+        (an->zones_json && !strcmp(json, an->zones_json))) {
+        free(json);
+        return;
+    }
+    n = sg_zones_parse(json, an->zones, err, sizeof(err));
+    if (n < 0 || sg_motion_set_zones(an->m, an->zones, n) < 0) {
+        sg_warn("analysis", an->camera_id, "zones not applied: %s", n < 0 ? err : "refused by the analysis");
+        n = 0;
+        sg_motion_set_zones(an->m, NULL, 0);
+    }
+    an->nz = n;
+    free(an->zones_json);
+    an->zones_json = json;
+}
+
+static void analyser_free(struct sg_analyser *an)
+{
+    event_end(an, an->last_utc);
+    flush_activity(an);
+    sg_decoder_close(&an->dec);
+    sg_motion_destroy(&an->m);
+    free(an->zones_json);
+    free(an);
+}
+
+static void detach(struct athread *t, struct sg_analyser *an)
+{
+    for (int i = 0; i < t->n; i++)
+        if (t->ans[i] == an) {
+            t->ans[i] = t->ans[--t->n];
+            break;
+        }
+}
+
+static void periodic(struct athread *t)
+{
+    int changed = sg_catalog_changed(t->cat);
+
+    sg_catalog_begin(t->cat);
+    for (int i = 0; i < t->n; i++) {
+        if (changed > 0)
+            load_zones(t->ans[i]);
+        flush_activity(t->ans[i]);
+    }
+    sg_catalog_commit(t->cat);
+}
+
+static void *thread_main(void *arg)
+{
+    struct athread *t = arg;
+    int64_t next_periodic = sg_mono_ns() + PERIODIC_NS;
+
+    for (;;) {
+        struct item *it = NULL;
+        int r = sg_queue_pop(t->q, (void **)&it, next_periodic);
+
+        if (r == -EPIPE)
+            break;
+        if (r == 0) {
+            struct sg_analyser *an = it->an;
+            if (it->kind == IT_FRAME) {
+                on_frame(an, it);
+            } else if (it->kind == IT_ADD) {
+                if (t->n == t->cap) {
+                    t->cap = t->cap ? 2 * t->cap : 16;
+                    if (!(t->ans = realloc(t->ans, (size_t)t->cap * sizeof(*t->ans))))
+                        abort();
+                }
+                t->ans[t->n++] = an;
+                load_zones(an);
+            } else if (it->kind == IT_OFFLINE) {
+                restart(an);
+            } else if (it->kind == IT_REMOVE) {
+                detach(t, an);
+                analyser_free(an);
+            }
+            free(it);
+        }
+        if (sg_mono_ns() >= next_periodic) {
+            periodic(t);
+            next_periodic = sg_mono_ns() + PERIODIC_NS;
+        }
+    }
+    for (int i = 0; i < t->n; i++)
+        analyser_free(t->ans[i]);
+    t->n = 0;
+    return NULL;
+}
+
+/* ---- the ingest side ---- */
+
+static void push(struct sg_analyser *an, struct item *it, int force)
+{
+    if (sg_queue_push(an->t->q, it, sizeof(*it) + it->size, force) < 0) {
+        free(it);
+        if (!an->drop_until_key) /* restart at the next keyframe, and say so once */
+            sg_warn("analysis", an->camera_id, "analysis behind: frames dropped up to the next keyframe");
+        an->drop_until_key = 1;
+    }
+}
+
+void sg_analysis_frame(struct sg_analyser *an, const struct sg_frame *f)
+{
+    struct item *it;
+
+    if (!an || (an->keyframes_only && !f->key) || (an->drop_until_key && !f->key) || f->damaged)
+        return;
+    if (!(it = malloc(sizeof(*it) + f->size)))
+        return;
+    it->kind = IT_FRAME;
+    it->an = an;
+    it->utc_us = f->arrival_utc_us;
+    it->session_no = f->session_no;
+    it->key = f->key;
+    it->gap = an->drop_until_key;
+    it->has_params = f->key || f->params_changed || f->session_no != an->sent_session;
+    if (it->has_params)
+        it->params = *f->params;
+    it->size = f->size;
+    memcpy(it->data, f->data, f->size);
+    an->drop_until_key = 0;
+    an->sent_session = f->session_no;
+    push(an, it, 0);
+}
+
+static void control(struct sg_analyser *an, int kind)
+{
+    struct item *it = calloc(1, sizeof(*it));
+
+    if (!it)
+        abort();
+    it->kind = kind;
+    it->an = an;
+    if (sg_queue_push(an->t->q, it, sizeof(*it), 1) < 0) /* closed: only at shutdown */
+        free(it);
+}
+
+void sg_analysis_offline(struct sg_analyser *an)
+{
+    if (an)
+        control(an, IT_OFFLINE);
+}
+
+/* ---- set-up ---- */
+
+struct sg_analyser *sg_analysis_add(struct sg_analysis *a, const struct sg_camera *cam, const char *site,
+                                    int stream, int keyframes_only)
+{
+    struct sg_analyser *an = calloc(1, sizeof(*an));
+    struct athread *t = &a->t[atomic_fetch_add(&a->rr, 1) % (unsigned)a->nt];
+
+    if (!an || !(an->m = sg_motion_create(&a->o.motion)))
+        abort();
+    an->t = t;
+    an->camera_id = cam->id;
+    an->site_id = cam->site_id;
+    snprintf(an->camera, sizeof(an->camera), "%s", cam->name);
+    snprintf(an->site, sizeof(an->site), "%s", site ? site : "");
+    an->stream = stream;
+    an->keyframes_only = keyframes_only;
+    an->session_no = -1;
+    an->sent_session = -1;
+    control(an, IT_ADD); /* the thread takes it into its list before any of its frames */
+    return an;
+}
+
+void sg_analysis_remove(struct sg_analyser **anp)
+{
+    if (*anp)
+        control(*anp, IT_REMOVE); /* after its last frame; the thread frees it */
+    *anp = NULL;
+}
+
+int sg_analysis_create(const struct sg_analysis_opts *o, struct sg_analysis **out)
+{
+    struct sg_analysis *a = calloc(1, sizeof(*a));
+    int r;
+
+    if (!a)
+        abort();
+    a->o = *o;
+    if (a->o.fps < 1)
+        a->o.fps = 1;
+    a->nt = o->threads > 0 ? o->threads : 1;
+    if (!(a->t = calloc((size_t)a->nt, sizeof(*a->t))))
+        abort();
+    for (int i = 0; i < a->nt; i++) {
+        struct athread *t = &a->t[i];
+        t->a = a;
+        t->q = sg_queue_create(QUEUE_ITEMS, QUEUE_BYTES);
+        if ((r = sg_catalog_open(o->catalog_path, 0, &t->cat)) < 0 ||
+            (r = sg_thread_start(&t->th, "analysis", thread_main, t)) < 0) {
+            sg_catalog_close(&t->cat);
+            sg_queue_destroy(&t->q);
+            a->nt = i;
+            sg_analysis_destroy(&a);
+            return r;
+        }
+    }
+    *out = a;
+    return 0;
+}
+
+void sg_analysis_destroy(struct sg_analysis **ap)
+{
+    struct sg_analysis *a = *ap;
+
+    if (!a)
+        return;
+    for (int i = 0; i < a->nt; i++)
+        sg_queue_close(a->t[i].q);
+    for (int i = 0; i < a->nt; i++) {
+        struct athread *t = &a->t[i];
+        struct item *it;
+        sg_thread_join(&t->th);
+        while (sg_queue_pop(t->q, (void **)&it, 0) == 0) {
+            if (it->kind == IT_REMOVE)
+                analyser_free(it->an);
+            free(it);
+        }
+        sg_queue_destroy(&t->q);
+        sg_catalog_close(&t->cat);
+        free(t->ans);
+    }
+    free(a->t);
+    free(a);
+    *ap = NULL;
+}
