@@ -33,8 +33,16 @@
 //   l. the auditor filters the audit trail by op1 and finds op1's login, live.start and
 //      playback of camera 1 (polled: entries are written as things happen); the "Export
 //      CSV" link, with the same filters, returns text/csv with those rows;
-//   m. screenshots (login, 4 live tiles, playback, 16 live tiles, users, audit) in
-//      $SG_ARTIFACTS or build/test-artifacts/.
+//   m. screenshots (login, 4 live tiles, playback, 16 live tiles, users, events, zones,
+//      audit) in $SG_ARTIFACTS or build/test-artifacts/;
+//   n. motion (administrator): the timeline's heat strip of camera 1 (window.sargas.activity)
+//      has non-zero cells within the last 5 minutes; the events page lists an event of
+//      camera 1 whose thumbnail loaded (naturalWidth > 0), and a click on it plays camera 1
+//      from a little before the event's start (barcode and tile UTC agree with it); the zone
+//      editor of camera 2: a 4-point mask drawn by clicking on the snapshot is saved and
+//      GET /cameras/2/zones holds it (4 points in 0..1); a 2-point zone is refused by the
+//      server and the editor shows its message. The auditor has no events page and never
+//      loads a thumbnail.
 import { join } from 'node:path';
 import {
     Failure, PAGE_HELPERS, artifactsDir, check, counterNear, latencyMs, launch, percentile, poll, watchPage,
@@ -556,7 +564,7 @@ async function viewerScenario(browser) {
 }
 
 // ---- j. the auditor: no video -----------------------------------------------------------------------
-const MEDIA_URL = /\/api\/v1\/(live|cameras\/\d+\/(live|snapshot|playback|segments|download))/;
+const MEDIA_URL = /\/api\/v1\/(live|cameras\/\d+\/(live|snapshot|playback|segments|download)|events\/\d+\/thumbnail)/;
 
 async function auditorScenario(browser) {
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-GB' });
@@ -569,8 +577,9 @@ async function auditorScenario(browser) {
     check(who.role === 'auditor' && !who.permissions.includes('live'), `dpo: ${JSON.stringify(who)}`);
     await poll(() => page.evaluate((n) => window.sargas.state().page === 'cameras' &&
         document.querySelectorAll('#register tbody tr').length === n, CAMERAS), 10000, 'the camera register of the auditor');
-    for (const id of ['nav-video', 'page-video', 'grid', 'timeline']) check(!(await visible(page, '#' + id)), `dpo sees #${id}`);
+    for (const id of ['nav-video', 'page-video', 'grid', 'timeline', 'nav-events', 'page-events']) check(!(await visible(page, '#' + id)), `dpo sees #${id}`);
     for (const id of ['nav-cameras', 'nav-users', 'nav-audit']) check(await visible(page, '#' + id), `dpo does not see #${id}`);
+    check(!(await page.$('#register button.zones-btn')), 'dpo sees a zone editor button');
     // users: read-only
     await page.click('#nav-users');
     await poll(() => page.evaluate(() => document.querySelectorAll('#users-table tbody tr').length >= 3), 10000, 'dpo: the users list');
@@ -714,6 +723,119 @@ async function auditTrail(aud, dir, shots) {
     check(!aud.media.length, `the auditor's page requested media: ${aud.media[0]}`);
 }
 
+// ---- n. motion: heat strip, events, zones ---------------------------------------------------------
+const EVENT_PRE_MS = 5000;   // the console opens an event this long before its start
+
+async function heatStrip(page) {
+    const r = await poll(async () => {
+        const cells = await page.evaluate(() => window.sargas.activity(1));
+        const recent = cells.filter((c) => c.level > 0 && c.endMs > Date.now() - 5 * 60e3);
+        return recent.length ? { cells, recent } : null;
+    }, 40000, 'non-zero heat strip cells of camera 1 within the last 5 minutes', 500);
+    const max = Math.max(...r.recent.map((c) => c.level));
+    log(`heat strip of camera 1: ${r.cells.length} non-zero cells, ${r.recent.length} in the last 5 min (max level ${max})`);
+}
+
+async function eventsPage(page, dir, shots) {
+    await page.evaluate(() => window.sargas.setLayout(4));   // tiles 0-3: cameras 1-4
+    // where camera 1's recordings begin (main and sub): the event must lie after that
+    const now = Date.now();
+    const recStart = Math.max(...await Promise.all(['main', 'sub'].map(async (stream) => {
+        const r = await api(`/cameras/1/recordings?from=${rfc(now - 3600e3)}&to=${rfc(now)}&stream=${stream}`);
+        return r.spans.length ? Date.parse(r.spans[0].start) : Infinity;
+    })));
+    await page.click('#nav-events');
+    let applied = 0;
+    const found = await poll(async () => {
+        if (Date.now() - applied > 4000) {
+            applied = Date.now();
+            await page.click('#events-apply');
+        }
+        return page.evaluate(({ recStart, pre }) => {
+            if (document.querySelector('#events-list').dataset.state !== 'ready') return null;
+            const cards = [...document.querySelectorAll('#events-list .event-card[data-camera="1"]')].map((b) => {
+                const img = b.querySelector('img.thumb');
+                return { id: b.dataset.event, startMs: Number(b.dataset.startMs), thumb: img.complete ? img.naturalWidth : 0,
+                    camera: b.querySelector('.ev-camera').textContent, time: b.querySelector('time').textContent,
+                    title: b.querySelector('time').title };
+            });
+            const loaded = cards.find((c) => c.thumb > 0);
+            const pick = cards.find((c) => c.startMs > recStart - 2000 && c.startMs < Date.now() - 8000);
+            return loaded && pick ? { loaded, pick, n: cards.length } : null;
+        }, { recStart, pre: EVENT_PRE_MS });
+    }, 60000, 'an event of camera 1 with a loaded thumbnail on the events page', 500);
+    log(`events page: ${found.n} events of camera 1; event ${found.loaded.id} thumbnail ${found.loaded.thumb} px wide; ` +
+        `"${found.pick.camera}" at ${found.pick.time} (${found.pick.title})`);
+    check(found.pick.camera === 'Camera 1' && Date.parse(found.pick.title) === found.pick.startMs,
+        `event card: ${JSON.stringify(found.pick)}`);
+    shots.push(join(dir, 'console-events.png'));
+    await page.screenshot({ path: shots[shots.length - 1] });
+
+    const start = found.pick.startMs;
+    await page.click(`#events-list .event-card[data-event="${found.pick.id}"]`);
+    const r = await poll(async () => page.evaluate(async () => {
+        const s = window.sargas.state();
+        if (s.page !== 'video' || s.mode !== 'playback') return null;
+        const i = s.tiles.findIndex((x) => x.camera === 1 && x.visible);
+        const video = i < 0 ? null : document.querySelector(`#grid .tile[data-index="${i}"] video`);
+        if (!video || video.dataset.mode !== 'playback' || video.paused || video.readyState < 3) return null;
+        const f = await window.__sgbar.next(video, 2000);
+        return f && f.ok ? { f, tile: i, utcMs: window.sargas.state().tiles[i].utcMs } : null;
+    }), 20000, 'camera 1 to play the event');
+    const sent = counterNear(r.f.value, start) * 40;
+    log(`event ${found.pick.id} at ${rfc(start)}: tile ${r.tile} plays a frame sent at ${rfc(sent)} ` +
+        `(${((sent - start) / 1000).toFixed(2)} s from the start), tile UTC ${r.utcMs == null ? 'null' : rfc(r.utcMs)}`);
+    check(sent >= start - EVENT_PRE_MS - GOP_MS && sent <= start + 5000,
+        `after opening the event at ${rfc(start)} the shown frame was sent at ${rfc(sent)}`);
+    check(r.utcMs != null && Math.abs(r.utcMs - sent) <= GOP_MS, `tile ${r.tile} says ${r.utcMs}, shows a frame sent at ${rfc(sent)}`);
+    await page.click('#goto-live');
+}
+
+async function zoneEditor(page, problems, dir, shots) {
+    await page.click('#nav-cameras');
+    await poll(() => visible(page, '#register button.zones-btn[data-camera="2"]'), 10000, 'the zones button of camera 2');
+    await page.click('#register button.zones-btn[data-camera="2"]');
+    await poll(() => page.evaluate(() => {
+        const img = document.querySelector('#zone-snapshot');
+        return !document.querySelector('#zone-editor').hidden && img.complete && img.naturalWidth > 0;
+    }), 15000, 'the snapshot of camera 2 in the zone editor');
+    const box = await page.locator('#zone-snapshot').boundingBox();
+    const at = ([x, y]) => page.mouse.click(box.x + x * box.width, box.y + y * box.height);
+    const pts = [[0.1, 0.1], [0.4, 0.12], [0.38, 0.45], [0.12, 0.4]];
+    for (const p of pts) await at(p);
+    await page.fill('#zone-name', 'test-mask');
+    await page.selectOption('#zone-kind', 'mask');
+    await page.click('#zone-finish');
+    await page.click('#zone-save');
+    await poll(async () => (await page.textContent('#zone-status')).startsWith('Zones saved'), 10000, 'the zones saved');
+    const held = (await api('/cameras/2/zones')).zones;
+    const m = held.find((z) => z.name === 'test-mask');
+    check(m && m.kind === 'mask' && m.points.length === 4 &&
+        m.points.every(([x, y]) => x >= 0 && x <= 1 && y >= 0 && y <= 1) &&
+        m.points.every(([x, y], i) => Math.abs(x - pts[i][0]) < 0.02 && Math.abs(y - pts[i][1]) < 0.02),
+    `GET /cameras/2/zones: ${JSON.stringify(held)}`);
+    log(`zones of camera 2: ${JSON.stringify(m)}`);
+    // a zone of 2 points: the server refuses it and the editor says why
+    const before = problems.length;
+    await at([0.6, 0.6]);
+    await at([0.8, 0.7]);
+    await page.fill('#zone-name', 'bad');
+    await page.click('#zone-finish');
+    await page.click('#zone-save');
+    const msg = await poll(() => page.evaluate(() => {
+        const e = document.querySelector('#zone-status');
+        return e.classList.contains('error') && e.textContent;
+    }), 10000, 'the error message for a 2-point zone');
+    check(msg.startsWith('The server refused the zones:') && msg.length > 32, `2-point zone: "${msg}"`);
+    const after = (await api('/cameras/2/zones')).zones;
+    check(after.length === held.length && !after.some((z) => z.name === 'bad'), `after the refused save: ${JSON.stringify(after)}`);
+    log(`2-point zone refused: "${msg}"`);
+    shots.push(join(dir, 'console-zones.png'));
+    await page.screenshot({ path: shots[shots.length - 1] });
+    // the refusal is expected, not a problem of the page
+    for (let i = problems.length - 1; i >= before; i--) if (/400/.test(problems[i])) problems.splice(i, 1);
+}
+
 const ROLL_S = 6; // playlist window for step d (the console's default is ten minutes)
 
 async function main() {
@@ -743,6 +865,8 @@ async function main() {
         await fourLive(page);
         log('c. live barcode');
         await liveBarcode(page, 'live');
+        log('n. the heat strip of camera 1');
+        await heatStrip(page);
         shots.push(join(dir, 'console-live-4.png'));
         await page.screenshot({ path: shots[shots.length - 1] });
         log('d. seek on the timeline');
@@ -764,6 +888,10 @@ async function main() {
         await makeUsers(page);
         shots.push(join(dir, 'console-users.png'));
         await page.screenshot({ path: shots[shots.length - 1] });
+        log('n. the events page');
+        await eventsPage(page, dir, shots);
+        log('n. the zone editor');
+        await zoneEditor(page, problems, dir, shots);
         noProblems(problems, 'the administrator\'s console');
         await ctx.close();
 

@@ -102,4 +102,11 @@ export const api = {
     // the audit trail; filter: {user, camera, action, from, to} (from/to RFC 3339 UTC)
     audit: (filter, before, limit = 100) => getJson('/audit' + query({ ...filter, before, limit })),
     auditCsvUrl: (filter) => `${BASE}/audit.csv${query(filter)}`,
+
+    // motion: the activity index, events (filter: {camera: '1,2', zone, from, to, min_score}), zones
+    activity: (id, fromMs, toMs, signal) =>
+        getJson(`/cameras/${encodeURIComponent(id)}/activity?from=${iso(fromMs)}&to=${iso(toMs)}`, signal),
+    events: (filter, before, limit = 50) => getJson('/events' + query({ ...filter, before, limit })),
+    zones: (id) => getJson(`/cameras/${encodeURIComponent(id)}/zones`).then((r) => r.zones || []),
+    setZones: (id, zones) => request('PUT', `/cameras/${encodeURIComponent(id)}/zones`, { zones }),
 };

@@ -13,11 +13,14 @@ import { AuditPage } from './audit.js';
 import { Timeline, ZOOMS, trackProviders, addTrackProvider } from './timeline.js';
 import { MasterClock, syncStep } from './sync.js';
 import { PlaybackPlayer } from './playback.js';
+import { EventsPage, activityTrack } from './events.js';
+import { ZoneEditor } from './zones.js';
 
 const LAYOUTS = [1, 4, 9, 16];
 const STORE_KEY = 'sargas.console';   // + '.' + user name
 const POLL_MS = 5000;
-const PAGES = { video: 'live', cameras: 'cameras.read', users: 'users.read', audit: 'audit.read' };
+const PAGES = { video: 'live', cameras: 'cameras.read', events: 'playback', users: 'users.read', audit: 'audit.read' };
+const EVENT_PRE_MS = 5000;   // an event opens this long before its start
 
 const $ = (id) => document.getElementById(id);
 
@@ -216,6 +219,8 @@ addTrackProvider(async (cam, fromMs, toMs, signal) => {
         { kind: 'gap', items: (r.gaps || []).map(conv) },
     ];
 });
+// The motion heat strip under the recordings (events.js).
+addTrackProvider((cam, fromMs, toMs, signal) => (can('playback') ? activityTrack(cam, fromMs, toMs, signal) : []));
 
 function rowCameras() {
     const ids = state.enlarged != null ? [state.tiles[state.enlarged]] : state.tiles.slice(0, state.layout);
@@ -245,7 +250,7 @@ async function loadTracks() {
     const cams = rowCameras();
     const span = timeline.span;
     const from = timeline.fromMs, to = timeline.toMs;
-    const stale = (c) => !c || c.fromMs > from || c.toMs < Math.min(to, Date.now()) || Date.now() - c.at > 15000;
+    const stale = (c) => !c || c.fromMs > from || c.toMs < Math.min(to, Date.now()) || Date.now() - c.at > 9000;
     const todo = cams.filter((c) => stale(trackCache.get(c.id)));
     if (!todo.length) return;
     const busy = trackLoad;
@@ -279,8 +284,10 @@ function renderZoom() {
 
 // ---- polling --------------------------------------------------------------------------------
 const cameraList = new CameraList($('cameras'), pickCamera);
-const register = new CameraRegister($('register').querySelector('tbody'), $('register-note'));
 const cameraArray = () => [...state.cameras.values()];
+const zoneEditor = new ZoneEditor({ cameras: cameraArray });
+const register = new CameraRegister($('register').querySelector('tbody'), $('register-note'),
+    { onZones: (id) => zoneEditor.open(id), canZones: () => can('cameras.admin') });
 
 async function pollCameras() {
     if (stopped || !can('cameras.read')) return;
@@ -292,6 +299,7 @@ async function pollCameras() {
         state.camerasLoaded = true;
         cameraList.render(cams);
         register.render(cams);
+        if (state.page === 'events' && first) events.fillCameras();
         if (first) refresh(); else { grid.reconcile(wants(), viewNow()); updateRows(); }
     } catch (e) {
         if (stopped) return;
@@ -367,6 +375,42 @@ function download() {
 
 // ---- pages -----------------------------------------------------------------------------------
 const users = new UsersPage({ cameras: cameraArray, onSelfChanged: () => location.reload() });
+const events = new EventsPage({ cameras: cameraArray, onOpen: openEvent });
+
+// An event of the events page: its camera on the video page (in a shown tile, else in the
+// selected one), played from a little before its start.
+function openEvent(ev) {
+    if (!can('playback')) return;
+    showPage('video');
+    const shown = state.enlarged != null ? [state.enlarged] : [...Array(state.layout).keys()];
+    if (!shown.some((i) => state.tiles[i] === ev.camera)) {
+        const free = shown.find((i) => state.tiles[i] == null);
+        assign(free ?? (shown.includes(state.selected) ? state.selected : shown[0]), ev.camera);
+    }
+    const start = Date.parse(ev.start);
+    seek(start - EVENT_PRE_MS);
+    // An event that began as the recording did (a camera coming online) opens at the
+    // recording's start instead of "no recording" before it.
+    recordingStartNear(ev.camera, start).then((ms) => {
+        if (ms != null && ms > start - EVENT_PRE_MS && state.mode === 'playback' && Math.abs(clock.now() - start) < 30000) seek(ms);
+    });
+}
+
+// The latest start of the spans (of every recorded stream) that hold `ms`, or null.
+async function recordingStartNear(id, ms) {
+    const cam = state.cameras.get(id);
+    const streams = cam && cam.record_sub && cam.sub_url ? ['main', 'sub'] : ['main'];
+    let best = null;
+    try {
+        for (const stream of streams) {
+            const r = await api.recordings(id, ms - EVENT_PRE_MS, ms + 1000, stream);
+            const sp = (r.spans || []).find((x) => Date.parse(x.start) <= ms + 1000 && Date.parse(x.end) >= ms);
+            if (sp) best = Math.max(best ?? 0, Date.parse(sp.start) + 200);
+        }
+    } catch { return null; }
+    return best;
+}
+
 const audit = new AuditPage({
     cameras: cameraArray,
     userNames: () => (can('users.read') ? api.users().then((us) => us.map((u) => u.name)) : Promise.resolve([])),
@@ -390,6 +434,8 @@ function showPage(p) {
     if (p === 'users' || p === 'audit') loadSite();
     if (p === 'users') users.show();
     if (p === 'audit') audit.show();
+    if (p === 'events' && changed) events.show();
+    if (p !== 'cameras') zoneEditor.close();
     if (p === 'video' && changed) scheduleTracks();
 }
 
@@ -513,6 +559,7 @@ function changeLang(value) {
     renderAccount();
     users.rerender();
     audit.rerender();
+    events.rerender();
     pollHealth();
     pollCameras();
     if (state.page === 'users' || state.page === 'audit') loadSite();
@@ -595,6 +642,9 @@ window.sargas = {
     enlarge,
     assign,
     zooms: ZOOMS,
+    // the heat strip of a camera's timeline row: [{startMs, endMs, level}] (non-zero steps)
+    activity: (id) => (((trackCache.get(id) || {}).layers || []).find((l) => l.kind === 'activity') || { items: [] })
+        .items.map(({ startMs, endMs, level }) => ({ startMs, endMs, level })),
 };
 
 boot();

@@ -96,9 +96,12 @@ export class CameraList {
 // cameras for roles without video, such as the auditor): number, name, state, how long
 // recordings are kept, what is recorded, when it was added. No video, no snapshots.
 export class CameraRegister {
-    constructor(tbody, note) {
+    // onZones(id): opens the zone editor; only when canZones() (cameras.admin).
+    constructor(tbody, note, { onZones, canZones } = {}) {
         this.tbody = tbody;
         this.note = note;
+        this.onZones = onZones;
+        this.canZones = canZones || (() => false);
     }
 
     render(cameras, error) {
@@ -121,6 +124,18 @@ export class CameraRegister {
             }
             tr.children[2].className = 'state ' + state;
             if (cam.created) tr.children[5].title = cam.created;
+            if (this.onZones && this.canZones()) {
+                const td = document.createElement('td');
+                const b = document.createElement('button');
+                b.type = 'button';
+                b.className = 'zones-btn';
+                b.dataset.camera = String(cam.id);
+                b.textContent = t('zn.button');
+                b.title = t('zn.buttonHint');
+                b.addEventListener('click', () => this.onZones(cam.id));
+                td.append(b);
+                tr.append(td);
+            }
             return tr;
         });
         this.tbody.replaceChildren(...rows);

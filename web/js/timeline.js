@@ -18,6 +18,7 @@ export const KIND_STYLE = {
     gap: { fill: 'rgba(214, 79, 79, 0.55)', y: 0.35, h: 0.3 },
     motion: { fill: '#e6a23c', y: 0.05, h: 0.2 },
     event: { fill: '#d0463c', y: 0.05, h: 0.9 },
+    activity: { fill: '#ff7a28', y: 0.8, h: 0.2 },   // the heat strip; each item has its own fill
 };
 
 // Tick and label steps (minutes) per visible span.
@@ -181,6 +182,7 @@ export class Timeline {
                     if (it.endMs < this.fromMs || it.startMs > this.toMs) continue;
                     const x0 = Math.max(0, this.msToX(it.startMs));
                     const x1 = Math.min(w, this.msToX(it.endMs));
+                    g.fillStyle = it.fill || st.fill;
                     g.fillRect(x0, y0 + rowH * st.y, Math.max(1, x1 - x0), rowH * st.h);
                 }
             }
