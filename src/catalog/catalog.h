@@ -340,6 +340,10 @@ int sg_catalog_event_list(struct sg_catalog *cat, const struct sg_event_filter *
 /* Ends every event still open (at start-up, after a crash) at its peak time. Returns count. */
 int sg_catalog_event_close_all(struct sg_catalog *cat);
 
+/* Deletes the motion events and activity rows older than their camera's retention, unless an
+ * evidence lock covers them. Returns how many rows went. */
+int sg_catalog_motion_expire(struct sg_catalog *cat, int64_t now_us);
+
 /* The activity index: per camera and UTC minute, the level and zone bits of each second.
  * put merges (highest level, union of bits) into what is stored. */
 int sg_catalog_activity_put(struct sg_catalog *cat, int64_t camera_id, int64_t minute_us,

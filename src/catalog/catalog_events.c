@@ -11,7 +11,7 @@
 
 enum {
     Q_EV_ADD = CATALOG__EVENTS_FIRST, Q_EV_UPDATE, Q_EV_UPDATE_THUMB, Q_EV_GET, Q_EV_THUMB, Q_EV_LIST,
-    Q_EV_CLOSE_ALL, Q_ACT_GET_ONE, Q_ACT_PUT, Q_ACT_RANGE, Q_ZONES_GET, Q_ZONES_SET,
+    Q_EV_CLOSE_ALL, Q_EV_EXPIRE, Q_ACT_EXPIRE, Q_ACT_GET_ONE, Q_ACT_PUT, Q_ACT_RANGE, Q_ZONES_GET, Q_ZONES_SET,
     Q_LAST
 };
 _Static_assert((int)Q_LAST <= (int)CATALOG__N_EXTRA, "catalog_events.c's statement slots overflow");
@@ -35,6 +35,18 @@ static const char *const sql[Q_LAST - CATALOG__EVENTS_FIRST] = {
                    " AND (?3 = 0 OR end_us = 0 OR end_us >= ?3) AND (?4 = 0 OR start_us < ?4)"
                    " AND peak_score >= ?5 AND (?6 = 0 OR id < ?6) ORDER BY id DESC LIMIT ?7",
     Q(Q_EV_CLOSE_ALL) = "UPDATE motion_events SET end_us = max(peak_us, start_us) WHERE end_us = 0",
+    /* What the camera's retention no longer keeps, unless an evidence lock covers it: the
+     * events and activity of footage that is gone go with it. */
+    Q(Q_EV_EXPIRE) = "DELETE FROM motion_events WHERE end_us <> 0 AND end_us < ?1 - (SELECT c.retain_hours"
+                     " FROM cameras c WHERE c.id = motion_events.camera_id) * 3600000000"
+                     " AND NOT EXISTS (SELECT 1 FROM evidence_locks l WHERE (l.camera_id = 0 OR"
+                     " l.camera_id = motion_events.camera_id) AND l.start_us < motion_events.end_us"
+                     " AND l.end_us > motion_events.start_us)",
+    Q(Q_ACT_EXPIRE) = "DELETE FROM activity WHERE minute_us + 60000000 < ?1 - (SELECT c.retain_hours"
+                      " FROM cameras c WHERE c.id = activity.camera_id) * 3600000000"
+                      " AND NOT EXISTS (SELECT 1 FROM evidence_locks l WHERE (l.camera_id = 0 OR"
+                      " l.camera_id = activity.camera_id) AND l.start_us < activity.minute_us + 60000000"
+                      " AND l.end_us > activity.minute_us)",
     Q(Q_ACT_GET_ONE) = "SELECT levels, zones FROM activity WHERE camera_id=? AND minute_us=?",
     Q(Q_ACT_PUT) = "INSERT INTO activity (camera_id, minute_us, levels, zones) VALUES (?,?,?,?)"
                    " ON CONFLICT (camera_id, minute_us) DO UPDATE SET levels=excluded.levels,"
@@ -181,6 +193,23 @@ int sg_catalog_event_close_all(struct sg_catalog *cat)
     if ((r = catalog__run(cat, s, "event close")) < 0)
         return r;
     return sqlite3_changes(sqlite3_db_handle(s));
+}
+
+int sg_catalog_motion_expire(struct sg_catalog *cat, int64_t now_us)
+{
+    int ids[2] = { Q_EV_EXPIRE, Q_ACT_EXPIRE }, total = 0;
+
+    for (int i = 0; i < 2; i++) {
+        sqlite3_stmt *s = q(cat, ids[i]);
+        int r;
+        if (!s)
+            return SG_E_CATALOG;
+        sqlite3_bind_int64(s, 1, now_us);
+        if ((r = catalog__run(cat, s, "motion expire")) < 0)
+            return r;
+        total += sqlite3_changes(sqlite3_db_handle(s));
+    }
+    return total;
 }
 
 /* ---- the activity index ---- */

@@ -143,6 +143,9 @@ static int run_pass(struct sg_catalog *cat, const struct sg_retention_opts *o, i
         if ((r = age_pass(cat, &freed)) < 0)
             return r;
         total += r;
+        /* motion events and activity follow their footage (never what a lock keeps) */
+        if ((r = sg_catalog_motion_expire(cat, sg_utc_us())) > 0)
+            sg_info("retention", 0, "deleted %d motion events and activity minutes past retention", r);
     }
     for (int i = 0; i < o->n_roots; i++) {
         if ((r = space_pass(cat, o, i, &freed)) < 0)

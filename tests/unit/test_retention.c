@@ -56,6 +56,14 @@ static int file_exists(struct sg_catalog *cat, int64_t cam, const char *name)
     return on_disk;
 }
 
+static void count_minute(void *opaque, int64_t minute_us, const uint8_t levels[60], const uint32_t zones[60])
+{
+    (void)opaque;
+    (void)minute_us;
+    (void)levels;
+    (void)zones;
+}
+
 int main(void)
 {
     char dir[] = "/tmp/sg-ret-XXXXXX", dbpath[4200];
@@ -90,6 +98,28 @@ int main(void)
     snprintf(lock.reason, sizeof(lock.reason), "case 4");
     CHECK_EQ_INT(sg_catalog_lock_add(cat, &lock), 0);
 
+    /* motion events and activity follow their camera's retention; a lock keeps its own */
+    {
+        struct sg_motion_event ev = { .camera_id = short_cam.id, .start_us = now - 30 * H, .end_us = now - 30 * H + 5000000,
+                                      .peak_us = now - 30 * H, .peak_score = 0.1 };
+        uint8_t lv[60] = { 9 };
+        uint32_t zs[60] = { 0 };
+        CHECK_EQ_INT(sg_catalog_event_add(cat, &ev), 0);                    /* goes */
+        ev.start_us = now - 29 * H + 1500000;                               /* under the lock */
+        ev.end_us = ev.start_us + 1000000;
+        CHECK_EQ_INT(sg_catalog_event_add(cat, &ev), 0);
+        ev.start_us = now - 20 * H;                                         /* recent */
+        ev.end_us = ev.start_us + 1000000;
+        CHECK_EQ_INT(sg_catalog_event_add(cat, &ev), 0);
+        ev.camera_id = long_cam.id;                                         /* 30-day camera */
+        ev.start_us = now - 30 * H;
+        ev.end_us = ev.start_us + 1000000;
+        CHECK_EQ_INT(sg_catalog_event_add(cat, &ev), 0);
+        CHECK_EQ_INT(sg_catalog_activity_put(cat, short_cam.id, (now - 30 * H) / 60000000 * 60000000, lv, zs), 0);
+        CHECK_EQ_INT(sg_catalog_activity_put(cat, short_cam.id, (now - 20 * H) / 60000000 * 60000000, lv, zs), 0);
+        CHECK_EQ_INT(sg_catalog_motion_expire(cat, now - 40 * H), 0);       /* nothing old enough yet */
+    }
+
     o.catalog_path = dbpath;
     o.roots = roots;
     o.n_roots = 1;
@@ -99,6 +129,16 @@ int main(void)
     CHECK(file_exists(cat, short_cam.id, "old_locked")); /* evidence survives its age */
     CHECK(file_exists(cat, short_cam.id, "recent"));
     CHECK(file_exists(cat, long_cam.id, "old"));         /* per-camera retention */
+    {
+        int64_t both[2] = { short_cam.id, long_cam.id };
+        struct sg_event_filter f = { .cameras = both, .n_cameras = 2, .limit = 10 };
+        struct sg_motion_event *evs = NULL;
+        CHECK_EQ_INT(sg_catalog_event_list(cat, &f, &evs), 3); /* the old unlocked one went */
+        for (int i = 0; i < 3; i++)
+            CHECK(evs[i].camera_id == long_cam.id || evs[i].start_us >= now - 29 * H);
+        free(evs);
+        CHECK_EQ_INT(sg_catalog_activity_get(cat, short_cam.id, 0, INT64_MAX, count_minute, NULL), 1);
+    }
 
     /* quota: 3000 bytes on the root and 2500 allowed -> the oldest unlocked one goes */
     o.quota = 2500;
