@@ -340,123 +340,142 @@ struct live_light {
     const float *gx;
 };
 
-void mg_render(struct mg_clip *c, double t, uint8_t *out)
-{
-    const int w = c->rw, h = c->rh, bw = (w + 7) / 8;
-    uint64_t fseed = hash3(c->seed, (uint64_t)llround(t * 1e6), 99);
-    struct live_light ll[4];
-    int nll = 0;
+/* What a frame at time t holds: objects, lights, global gain. */
+struct frame {
     float ox[MG_MAX_OBJ], oy[MG_MAX_OBJ];
     int vis[MG_MAX_OBJ];
-    float g = (float)global_gain(c, t), blk[1024];
-    float fl_phase = (float)(2.0 * M_PI * 0.9 * t) + (float)uni(&fseed, -0.6, 0.6);
+    struct live_light ll[4];
+    int nll;
+    float g, flag_phase;
+    uint64_t seed;
+};
 
+static void frame_setup(struct mg_clip *c, double t, struct frame *fr)
+{
+    const int w = c->rw, h = c->rh;
+
+    fr->seed = hash3(c->seed, (uint64_t)llround(t * 1e6), 99);
+    fr->g = (float)global_gain(c, t);
+    fr->flag_phase = (float)(2.0 * M_PI * 0.9 * t) + (float)uni(&fr->seed, -0.6, 0.6);
+    fr->nll = 0;
     /* objects, and the beams that go with them */
     for (int k = 0; k < c->nobj; k++) {
-        vis[k] = object_at(&c->obj[k], t, &ox[k], &oy[k]);
-        if (c->obj[k].headlights) {
-            struct mg_light *l = &c->lights[c->obj[k].beam];
-            const struct mg_object *o = &c->obj[k];
+        const struct mg_object *o = &c->obj[k];
+        fr->vis[k] = object_at(o, t, &fr->ox[k], &fr->oy[k]);
+        if (o->headlights) {
+            struct mg_light *l = &c->lights[o->beam];
             float dir = o->x[o->nkeys - 1] >= o->x[0] ? 1.0f : -1.0f;
-            l->t_on = vis[k] ? 0.0 : 1e9;
+            l->t_on = fr->vis[k] ? 0.0 : 1e9;
             l->t_off = 1e9;
             l->vx = l->vy = 0.0f;
-            if (vis[k]) {
-                l->x = ox[k] + dir * (o->w / 2.0f + 1.2f * l->sigma);
-                l->y = oy[k] + o->h * 0.3f;
+            if (fr->vis[k]) {
+                l->x = fr->ox[k] + dir * (o->w / 2.0f + 1.2f * l->sigma);
+                l->y = fr->oy[k] + o->h * 0.3f;
             }
         }
     }
-    for (int k = 0; k < c->nlights && nll < 4; k++) {
+    for (int k = 0; k < c->nlights && fr->nll < 4; k++) {
         const struct mg_light *l = &c->lights[k];
-        float cx, sig, amp;
-        float *gx = c->lrow + (size_t)(nll + 1) * (size_t)w;
+        struct live_light *q = &fr->ll[fr->nll];
+        float *gx = c->lrow + (size_t)(fr->nll + 1) * (size_t)w, cx;
         if (t < l->t_on || t >= l->t_off)
             continue;
         cx = (l->x + l->vx * (float)(t - l->t_on)) * (float)w;
-        sig = l->sigma * (float)w;
-        amp = l->amp * (1.0f + l->flicker * sinf((float)(2.0 * M_PI * 7.3 * t)));
+        q->sig = l->sigma * (float)w;
+        q->amp = l->amp * (1.0f + l->flicker * sinf((float)(2.0 * M_PI * 7.3 * t)));
+        q->cy = (l->y + l->vy * (float)(t - l->t_on)) * (float)h;
         for (int x = 0; x < w; x++) {
-            float d = ((float)x - cx) / sig;
+            float d = ((float)x - cx) / q->sig;
             gx[x] = expf(-0.5f * d * d);
         }
-        ll[nll].amp = amp;
-        ll[nll].cy = (l->y + l->vy * (float)(t - l->t_on)) * (float)h;
-        ll[nll].sig = sig;
-        ll[nll].gx = gx;
-        nll++;
+        q->gx = gx;
+        fr->nll++;
     }
+}
 
+/* The flag and the objects over the scene's row y. */
+static void paint_row(const struct mg_clip *c, const struct frame *fr, int y, float *row)
+{
+    const int w = c->rw, h = c->rh;
+    float fy = ((float)y + 0.5f) / (float)h;
+
+    if (c->flag && fy >= c->flag_y0 && fy < c->flag_y1) { /* stripes waving, its end flapping */
+        int x0 = (int)(c->flag_x0 * (float)w), x1 = (int)(c->flag_x1 * (float)w);
+        float v = (fy - c->flag_y0) / (c->flag_y1 - c->flag_y0);
+        float len = 0.75f + 0.25f * sinf(fr->flag_phase + 3.0f * v);
+        for (int x = x0; x < x1; x++) {
+            float u = (float)(x - x0) / (float)(x1 - x0);
+            if (u < len)
+                row[x] = 110.0f + 60.0f * sinf(2.0f * PI_F * (2.5f * u + 0.4f * sinf(fr->flag_phase + 5.0f * u + 2.0f * v)));
+        }
+    }
+    for (int k = 0; k < c->nobj; k++) {
+        const struct mg_object *o = &c->obj[k];
+        float top, bot, left, right, vy, half = 1.0f, cxp, hw;
+        int x0, x1;
+        if (!fr->vis[k])
+            continue;
+        top = (fr->oy[k] - o->h / 2.0f) * (float)h;
+        bot = (fr->oy[k] + o->h / 2.0f) * (float)h;
+        if ((float)y + 0.5f < top || (float)y + 0.5f >= bot)
+            continue;
+        left = (fr->ox[k] - o->w / 2.0f) * (float)w;
+        right = (fr->ox[k] + o->w / 2.0f) * (float)w;
+        vy = ((float)y + 0.5f - top) / (bot - top);
+        if (o->ellipse) {
+            float dy = 2.0f * vy - 1.0f;
+            half = sqrtf(fmaxf(0.0f, 1.0f - dy * dy));
+        }
+        cxp = (left + right) / 2.0f;
+        hw = (right - left) / 2.0f * half;
+        x0 = (int)ceilf(cxp - hw - 0.5f);
+        x1 = (int)ceilf(cxp + hw - 0.5f);
+        const float *tile = c->tiles + (size_t)(k * TILE + (int)(vy * (TILE - 1))) * TILE;
+        x0 = x0 < 0 ? 0 : x0;
+        x1 = x1 > w ? w : x1;
+        for (int x = x0; x < x1; x++) {
+            int u = (int)(((float)x + 0.5f - left) / (right - left) * (TILE - 1));
+            u = u < 0 ? 0 : u > TILE - 1 ? TILE - 1 : u;
+            row[x] = o->base + o->tex * tile[u];
+        }
+    }
+}
+
+void mg_render(struct mg_clip *c, double t, uint8_t *out)
+{
+    const int w = c->rw, h = c->rh, bw = (w + 7) / 8;
+    struct frame fr;
+    float blk[1024];
+
+    frame_setup(c, t, &fr);
     for (int y = 0; y < h; y++) {
         float *row = c->row, *lrow = c->lrow;
-        const float *src = c->refl + (size_t)y * (size_t)w;
-        uint8_t *o8 = out + (size_t)y * (size_t)w;
-        uint32_t noff = (uint32_t)hash3(fseed, (uint64_t)y, 1);
-        float fy = ((float)y + 0.5f) / (float)h;
+        uint32_t noff = (uint32_t)hash3(fr.seed, (uint64_t)y, 1);
 
-        memcpy(row, src, (size_t)w * sizeof(float));
-        if (c->blocks > 0.0f && (y & 7) == 0)
-            for (int bx = 0; bx < bw && bx < 1024; bx++)
-                blk[bx] = (float)((double)(hash3(fseed, (uint64_t)(y >> 3), (uint64_t)bx) >> 11) *
-                                  (2.0 / 9007199254740992.0) - 1.0) * c->blocks;
-        /* flag: stripes waving, its free end flapping */
-        if (c->flag && fy >= c->flag_y0 && fy < c->flag_y1) {
-            int x0 = (int)(c->flag_x0 * (float)w), x1 = (int)(c->flag_x1 * (float)w);
-            float v = (fy - c->flag_y0) / (c->flag_y1 - c->flag_y0);
-            float len = 0.75f + 0.25f * sinf(fl_phase + 3.0f * v);
-            for (int x = x0; x < x1; x++) {
-                float u = (float)(x - x0) / (float)(x1 - x0);
-                if (u < len)
-                    row[x] = 110.0f + 60.0f * sinf(2.0f * PI_F * (2.5f * u + 0.4f * sinf(fl_phase + 5.0f * u + 2.0f * v)));
-            }
-        }
-        for (int k = 0; k < c->nobj; k++) {
-            const struct mg_object *o = &c->obj[k];
-            float top, bot, left, right;
-            if (!vis[k])
-                continue;
-            top = (oy[k] - o->h / 2.0f) * (float)h;
-            bot = (oy[k] + o->h / 2.0f) * (float)h;
-            if ((float)y + 0.5f < top || (float)y + 0.5f >= bot)
-                continue;
-            left = (ox[k] - o->w / 2.0f) * (float)w;
-            right = (ox[k] + o->w / 2.0f) * (float)w;
-            float vy = ((float)y + 0.5f - top) / (bot - top);
-            float half = 1.0f;
-            if (o->ellipse) {
-                float dy = 2.0f * vy - 1.0f;
-                half = sqrtf(fmaxf(0.0f, 1.0f - dy * dy));
-            }
-            float cxp = (left + right) / 2.0f, hw = (right - left) / 2.0f * half;
-            int x0 = (int)ceilf(cxp - hw - 0.5f), x1 = (int)ceilf(cxp + hw - 0.5f);
-            const float *tile = c->tiles + (size_t)(k * TILE + (int)(vy * (TILE - 1))) * TILE;
-            if (x0 < 0)
-                x0 = 0;
-            if (x1 > w)
-                x1 = w;
-            for (int x = x0; x < x1; x++) {
-                int u = (int)(((float)x + 0.5f - left) / (right - left) * (TILE - 1));
-                u = u < 0 ? 0 : u > TILE - 1 ? TILE - 1 : u;
-                row[x] = o->base + o->tex * tile[u];
-            }
-        }
-        if (nll) {
+        memcpy(row, c->refl + (size_t)y * (size_t)w, (size_t)w * sizeof(float));
+        paint_row(c, &fr, y, row);
+        if (fr.nll) {
             for (int x = 0; x < w; x++)
                 lrow[x] = 1.0f;
-            for (int k = 0; k < nll; k++) {
-                float d = ((float)y - ll[k].cy) / ll[k].sig, a = ll[k].amp * expf(-0.5f * d * d);
+            for (int k = 0; k < fr.nll; k++) {
+                float d = ((float)y - fr.ll[k].cy) / fr.ll[k].sig;
+                float a = fr.ll[k].amp * expf(-0.5f * d * d);
                 if (a < 1e-3f)
                     continue;
                 for (int x = 0; x < w; x++)
-                    lrow[x] += a * ll[k].gx[x];
+                    lrow[x] += a * fr.ll[k].gx[x];
             }
         }
-        /* video range: the light scales luma - 16 */
-        light_row(row, nll ? lrow : NULL, g, c->video_range, w);
-        if (c->blocks > 0.0f)
+        light_row(row, fr.nll ? lrow : NULL, fr.g, c->video_range, w);
+        if (c->blocks > 0.0f) { /* compression: one offset per 8x8 block */
+            if ((y & 7) == 0)
+                for (int bx = 0; bx < bw && bx < 1024; bx++)
+                    blk[bx] = (float)((double)(hash3(fr.seed, (uint64_t)(y >> 3), (uint64_t)bx) >> 11) *
+                                      (2.0 / 9007199254740992.0) - 1.0) * c->blocks;
             for (int x = 0; x < w; x++)
                 row[x] += blk[(x >> 3) & 1023];
-        finish_row(o8, row, gtab + (noff & (GTAB - 1)), c->noise, w);
+        }
+        finish_row(out + (size_t)y * (size_t)w, row, gtab + (noff & (GTAB - 1)), c->noise, w);
     }
 }
 
@@ -583,20 +602,11 @@ static void beam(struct mg_clip *c, uint64_t *s, double t_on)
     l->vx = (float)((ltr ? 1.6 : -1.6) / dur);
 }
 
-int mg_clip_from_set(struct mg_clip *c, int index)
+/* The disturbances of a quiet clip of type `type`. */
+static void quiet_clip(struct mg_clip *c, int type, int draw, uint64_t *rng)
 {
-    static const int sizes[][2] = { { 640, 360 }, { 320, 180 }, { 640, 360 }, { 320, 240 },
-                                    { 480, 270 }, { 640, 360 }, { 800, 450 } };
-    int type = index % T_COUNT, draw = index / T_COUNT;
-    uint64_t s = hash3(0x5A6A5, (uint64_t)index, 1);
-    int si = pick(&s, (int)(sizeof(sizes) / sizeof(sizes[0])));
-    char name[48];
-    double dur = type < T_OBJECT ? 45.0 : 40.0;
+    uint64_t s = *rng;
 
-    snprintf(name, sizeof(name), "%s#%d", type_names[type], draw);
-    mg_clip_init(c, name, sizes[si][0], sizes[si][1], dur, hash3(0xC11, (uint64_t)index, 2));
-    random_scene(c, &s);
-    c->quiet = type < T_OBJECT;
     switch (type) {
     case T_NOISE:
         break;
@@ -691,6 +701,18 @@ int mg_clip_from_set(struct mg_clip *c, int index)
         c->ramp_s = pick(&s, 2) ? 0.01f : (float)uni(&s, 1.0, 2.0);
         c->ramp_t0 = uni(&s, 8.0, 20.0);
         break;
+    default:
+        break;
+    }
+    *rng = s;
+}
+
+/* The objects (and disturbances) of an event clip of type `type`. */
+static void event_clip(struct mg_clip *c, int type, int draw, uint64_t *rng)
+{
+    uint64_t s = *rng;
+
+    switch (type) {
     case T_OBJECT: {
         double cross = logu(&s, 1.5, 30.0);
         crossing(c, &s, (float)logu(&s, 0.003, 0.2), uni(&s, 3.0, fmax(4.0, 36.0 - cross)), cross, c->noise);
@@ -796,5 +818,26 @@ int mg_clip_from_set(struct mg_clip *c, int index)
     default:
         break;
     }
+    *rng = s;
+}
+
+int mg_clip_from_set(struct mg_clip *c, int index)
+{
+    static const int sizes[][2] = { { 640, 360 }, { 320, 180 }, { 640, 360 }, { 320, 240 },
+                                    { 480, 270 }, { 640, 360 }, { 800, 450 } };
+    int type = index % T_COUNT, draw = index / T_COUNT;
+    uint64_t s = hash3(0x5A6A5, (uint64_t)index, 1);
+    int si = pick(&s, (int)(sizeof(sizes) / sizeof(sizes[0])));
+    char name[48];
+    double dur = type < T_OBJECT ? 45.0 : 40.0;
+
+    snprintf(name, sizeof(name), "%s#%d", type_names[type], draw);
+    mg_clip_init(c, name, sizes[si][0], sizes[si][1], dur, hash3(0xC11, (uint64_t)index, 2));
+    random_scene(c, &s);
+    c->quiet = type < T_OBJECT;
+    if (c->quiet)
+        quiet_clip(c, type, draw, &s);
+    else
+        event_clip(c, type, draw, &s);
     return 0;
 }

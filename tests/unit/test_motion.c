@@ -3,7 +3,9 @@
  * changes, the event machine's contract, and a cost line (printed, never asserted). */
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "analysis/motion.h"
@@ -66,6 +68,52 @@ static void zone_rect(struct sg_zone *z, int kind, float x0, float y0, float x1,
     z->y[2] = z->y[3] = y1 > 1.0f ? 1.0f : y1;
 }
 
+/* Books one frame's result: events opened and closed, and broken promises. */
+static void record(const struct mg_clip *c, struct run *ro, const struct sg_motion_result *res, int64_t utc,
+                   int64_t last_utc, int restarted, int *open)
+{
+    ro->frames++;
+    if (res->level > ro->max_level)
+        ro->max_level = res->level;
+    if (res->level < 0 || res->level > 255 || res->score < 0.0f || res->score > 1.0f ||
+        (res->started && !res->in_event) || (res->peak && !res->in_event) ||
+        (res->started && !res->peak) || (res->zones && res->score <= 0.0f))
+        ro->contract_errors++;
+    if (res->ended) {
+        if (!*open || ro->nev == 0) {
+            ro->contract_errors++;
+        } else {
+            struct det *d = &ro->ev[ro->nev - 1];
+            d->end_us = clip_time(c, res->event_end_us);
+            d->peak = res->event_peak_score;
+            d->zones = res->event_zones;
+            if (res->event_end_us > utc || res->event_end_us < res->event_start_us)
+                ro->contract_errors++;
+            if (res->event_end_us == last_utc && !res->in_event && res->level == 0)
+                ro->ended_at_reset += restarted && res->event_end_us < utc;
+        }
+        *open = 0;
+    }
+    if (res->started) {
+        if (*open)
+            ro->contract_errors++;
+        if (ro->nev < MAX_EV) {
+            struct det *d = &ro->ev[ro->nev++];
+            d->start_us = clip_time(c, res->event_start_us);
+            d->end_us = clip_time(c, utc);
+        }
+        *open = 1;
+    }
+    if (*open && ro->nev) {
+        struct det *d = &ro->ev[ro->nev - 1];
+        d->end_us = clip_time(c, res->event_end_us);
+        d->peak = res->event_peak_score;
+        d->zones = res->event_zones;
+        if (res->peak && res->event_peak_us != utc)
+            ro->contract_errors++;
+    }
+}
+
 /* Feeds the clip to a fresh analyser and collects the events. */
 static int run_clip(struct mg_clip *c, const struct sg_motion_config *cfg, const struct sg_zone *zones,
                     int nz, struct run *ro)
@@ -111,47 +159,7 @@ static int run_clip(struct mg_clip *c, const struct sg_motion_config *cfg, const
             rc = -EINVAL;
             goto fail;
         }
-        ro->frames++;
-        if (res.level > ro->max_level)
-            ro->max_level = res.level;
-        if (res.level < 0 || res.level > 255 || res.score < 0.0f || res.score > 1.0f ||
-            (res.started && !res.in_event) || (res.peak && !res.in_event) ||
-            (res.started && !res.peak) || (res.zones && res.score <= 0.0f))
-            ro->contract_errors++;
-        if (res.ended) {
-            if (!open || ro->nev == 0) {
-                ro->contract_errors++;
-            } else {
-                struct det *d = &ro->ev[ro->nev - 1];
-                d->end_us = clip_time(c, res.event_end_us);
-                d->peak = res.event_peak_score;
-                d->zones = res.event_zones;
-                if (res.event_end_us > utc || res.event_end_us < res.event_start_us)
-                    ro->contract_errors++;
-                if (res.event_end_us == last_utc && !res.in_event && res.level == 0)
-                    ro->ended_at_reset += (was_reset || resized || (c->gap_s > 0 && t >= c->gap_t)) &&
-                                          res.event_end_us < utc;
-            }
-            open = 0;
-        }
-        if (res.started) {
-            if (open)
-                ro->contract_errors++;
-            if (ro->nev < MAX_EV) {
-                struct det *d = &ro->ev[ro->nev++];
-                d->start_us = clip_time(c, res.event_start_us);
-                d->end_us = clip_time(c, utc);
-            }
-            open = 1;
-        }
-        if (open && ro->nev) {
-            struct det *d = &ro->ev[ro->nev - 1];
-            d->end_us = clip_time(c, res.event_end_us);
-            d->peak = res.event_peak_score;
-            d->zones = res.event_zones;
-            if (res.peak && res.event_peak_us != utc)
-                ro->contract_errors++;
-        }
+        record(c, ro, &res, utc, last_utc, was_reset || resized || (c->gap_s > 0 && t >= c->gap_t), &open);
         last_utc = utc;
     }
     rc = 0;
@@ -340,6 +348,31 @@ static void test_zones(void)
     CHECK_EQ_INT(count_events(&c, z, 2, &zones), 1);
     CHECK_EQ_INT(zones, 1u << 1);
 
+    /* zones replaced while running apply from the next frame: a mask over the path set at
+     * 2 s, before the object comes in at 4 s */
+    {
+        struct sg_motion *m = sg_motion_create(NULL);
+        struct sg_motion_result res;
+        uint8_t *buf;
+        int started = 0;
+
+        path_clip(&c, 0.02f, 50.0f, 15.0f, 3.0f);
+        CHECK_EQ_INT(mg_clip_prepare(&c, c.w, c.h), 0);
+        buf = malloc((size_t)c.w * (size_t)c.h);
+        zone_rect(&z[0], SG_ZONE_MASK, 0.0f, 0.3f, 1.0f, 0.7f);
+        for (int k = 0; m && buf && k < 100; k++) {
+            if (k == 10)
+                CHECK_EQ_INT(sg_motion_set_zones(m, z, 1), 0);
+            mg_render(&c, k * 0.2, buf);
+            CHECK_EQ_INT(sg_motion_frame(m, buf, c.w, c.h, c.w, BASE_US + k * 200000LL, &res), 0);
+            started += res.started;
+        }
+        CHECK_EQ_INT(started, 0);
+        free(buf);
+        mg_clip_free(&c);
+        sg_motion_destroy(&m);
+    }
+
     /* sensitivity: a faint object (about 12 % darker, no texture) seen at 90, not at 10 */
     path_clip(&c, 0.03f, 13.0f, 0.0f, 2.0f);
     c.bg = MG_BG_GRADIENT;
@@ -462,7 +495,9 @@ static void test_api(void)
         CHECK_EQ_INT(res.in_event, 0);
     }
     CHECK_EQ_INT(sg_motion_frame(m, img, 16, 16, 16, BASE_US + 9 * 200000, &res), 0);
-    /* zones set before the first frame apply to the grid made later */
+    /* a strip too thin for a 5x5 grid */
+    CHECK_EQ_INT(sg_motion_frame(m, img, 2000, 16, 2000, BASE_US + 10 * 200000, &res), -EINVAL);
+    CHECK_EQ_INT(sg_motion_frame(m, img, 320, 180, 320, BASE_US + 11 * 200000, &res), 0);
     sg_motion_destroy(&m);
     CHECK(m == NULL);
     sg_motion_destroy(&m);
