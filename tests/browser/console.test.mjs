@@ -799,8 +799,20 @@ async function zoneEditor(page, problems, dir, shots) {
         const img = document.querySelector('#zone-snapshot');
         return !document.querySelector('#zone-editor').hidden && img.complete && img.naturalWidth > 0;
     }), 15000, 'the snapshot of camera 2 in the zone editor');
-    const box = await page.locator('#zone-snapshot').boundingBox();
-    const at = ([x, y]) => page.mouse.click(box.x + x * box.width, box.y + y * box.height);
+    // the editor may still be scrolling into view or laying out: click where the picture is
+    // now, once it has stopped moving
+    const shot = page.locator('#zone-snapshot');
+    await shot.scrollIntoViewIfNeeded();
+    const steadyBox = () => poll(async () => {
+        const a = await shot.boundingBox();
+        await page.waitForTimeout(100);
+        const b = await shot.boundingBox();
+        return a && b && a.x === b.x && a.y === b.y && a.width === b.width && a.height === b.height && b;
+    }, 5000, 'the zone editor picture to stop moving');
+    const at = async ([x, y]) => {
+        const box = await steadyBox();
+        await page.mouse.click(box.x + x * box.width, box.y + y * box.height);
+    };
     const pts = [[0.1, 0.1], [0.4, 0.12], [0.38, 0.45], [0.12, 0.4]];
     for (const p of pts) await at(p);
     await page.fill('#zone-name', 'test-mask');
