@@ -179,6 +179,7 @@ static void on_frame(struct sg_analyser *an, struct item *it)
     struct sg_motion_result res;
     struct sg_picture pic;
     int64_t period = SG_US_PER_SEC / an->t->a->o.fps;
+    int r;
 
     if (it->session_no != an->session_no || it->gap) {
         restart(an);
@@ -193,8 +194,14 @@ static void on_frame(struct sg_analyser *an, struct item *it)
         if (!it->key || !an->have_params || sg_decoder_open(&an->params, 1, &an->dec) < 0)
             return;
     }
-    if (sg_decoder_decode(an->dec, it->data, it->size, &pic) <= 0)
+    r = sg_decoder_decode(an->dec, it->data, it->size, &pic);
+    if (r == 0 && an->keyframes_only) /* a lone keyframe: flush its picture out */
+        r = sg_decoder_decode(an->dec, NULL, 0, &pic);
+    if (r <= 0) {
+        if (an->keyframes_only)
+            sg_decoder_close(&an->dec);
         return;
+    }
     if (!an->keyframes_only && it->utc_us < an->next_us)
         return; /* decoded (the next frames need it), not analysed */
     /* a quarter period of slack keeps 25 -> 5 fps from slipping a frame now and then */
@@ -203,6 +210,10 @@ static void on_frame(struct sg_analyser *an, struct item *it)
         return;
     an->last_utc = it->utc_us;
     on_result(an, &res, it->utc_us);
+    /* Keyframes decode on their own: keeping a decoder (and its picture buffers, up to 16
+     * frames of 1080p) from one keyframe to the next would only cost memory. */
+    if (an->keyframes_only)
+        sg_decoder_close(&an->dec);
 }
 
 static void load_zones(struct sg_analyser *an)
