@@ -105,3 +105,15 @@ void sg_buf_free(struct sg_buf *b)
     b->data = NULL;
     b->len = b->cap = 0;
 }
+
+void sg_hex(const void *p, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    const uint8_t *b = p;
+
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[b[i] >> 4];
+        out[2 * i + 1] = digits[b[i] & 15];
+    }
+    out[2 * n] = 0;
+}

@@ -15,6 +15,8 @@ struct sg_buf {
 /* Makes room for `extra` more bytes. Returns 0, SG_E_TOOBIG past `max`, or -ENOMEM. */
 int sg_buf_reserve(struct sg_buf *b, size_t extra);
 int sg_buf_append(struct sg_buf *b, const void *p, size_t n);
+/* Lower-case hex of n bytes into out (2 n + 1 bytes, NUL-terminated). */
+void sg_hex(const void *p, size_t n, char *out);
 int sg_buf_put_u8(struct sg_buf *b, uint8_t v);
 int sg_buf_put_u16(struct sg_buf *b, uint16_t v);
 int sg_buf_put_u24(struct sg_buf *b, uint32_t v);

@@ -47,8 +47,7 @@ static json_t *entry_json(const struct sg_audit_entry *e)
     char hex[2 * SG_HASH_BYTES + 1];
     json_t *detail = NULL;
 
-    for (int i = 0; i < SG_HASH_BYTES; i++)
-        snprintf(hex + 2 * i, 3, "%02x", e->hash[i]);
+    sg_hex(e->hash, SG_HASH_BYTES, hex);
     if (e->detail[0])
         detail = json_loads(e->detail, 0, NULL);
     return json_pack("{s:I,s:o,s:s,s:o,s:s,s:s,s:s,s:o,s:s,s:o,s:s}", "seq", (json_int_t)e->seq, "time",
@@ -127,8 +126,7 @@ int sg_api_audit_csv(struct sg_req *r)
         csv_field(&b, e[i].camera_id ? num : "", 0);
         csv_field(&b, e[i].object, 0);
         csv_field(&b, e[i].detail, 0);
-        for (int k = 0; k < SG_HASH_BYTES; k++)
-            snprintf(hex + 2 * k, 3, "%02x", e[i].hash[k]);
+        sg_hex(e[i].hash, SG_HASH_BYTES, hex);
         csv_field(&b, hex, 1);
     }
     free(e);

@@ -15,24 +15,6 @@
 #include "base/log.h"
 #include "http/http_int.h"
 
-/* Refuses any key of o that is not in `known` (NULL-terminated). Returns 0 or replies 400. */
-static int only_keys(struct sg_req *r, json_t *o, const char *const *known)
-{
-    const char *key;
-    json_t *v;
-
-    json_object_foreach(o, key, v) {
-        int ok = 0;
-        for (const char *const *k = known; *k; k++)
-            ok |= !strcmp(key, *k);
-        if (!ok) {
-            sg_reply_error(r, 400, "bad_request", "unknown field '%.64s'", key);
-            return -1;
-        }
-    }
-    return 0;
-}
-
 json_t *sg_json_user(const struct sg_user *u)
 {
     return json_pack("{s:I,s:s,s:I,s:s,s:b,s:b,s:o,s:o}", "id", (json_int_t)u->id, "name", u->name,
@@ -139,7 +121,7 @@ int sg_api_login(struct sg_req *r)
     struct sg_user u;
     int wait, rc;
 
-    if (only_keys(r, r->json, known) < 0)
+    if (sg_http_only_keys(r, r->json, known) < 0)
         return MHD_YES;
     if (!name || !pw || !name[0] || strlen(name) >= SG_NAME_MAX || strlen(pw) > 1024)
         return sg_reply_error(r, 400, "bad_request", "give user and password as strings");
@@ -222,7 +204,7 @@ int sg_api_setup(struct sg_req *r)
     struct sg_user u = { .site_id = 1, .role = SG_ROLE_ADMIN, .all_cameras = 1 };
     int wait, ok, rc;
 
-    if (only_keys(r, r->json, known) < 0)
+    if (sg_http_only_keys(r, r->json, known) < 0)
         return MHD_YES;
     if (!token || !name || !pw)
         return sg_reply_error(r, 400, "bad_request", "give token, user and password as strings");
@@ -276,7 +258,7 @@ int sg_api_password(struct sg_req *r)
     struct sg_user u;
     int wait, rc;
 
-    if (only_keys(r, r->json, known) < 0)
+    if (sg_http_only_keys(r, r->json, known) < 0)
         return MHD_YES;
     if (!r->who.session_id)
         return sg_reply_error(r, MHD_HTTP_FORBIDDEN, "forbidden", "change passwords in a console session");
@@ -324,8 +306,7 @@ int sg_api_site(struct sg_req *r)
     if (!s.has_key)
         return sg_reply_json(r, MHD_HTTP_OK, json_pack("{s:I,s:s,s:n,s:n}", "id", (json_int_t)s.id,
                                                        "name", s.name, "public_key", "fingerprint"));
-    for (int i = 0; i < SG_PUBKEY_BYTES; i++)
-        snprintf(hex + 2 * i, 3, "%02x", s.public_key[i]);
+    sg_hex(s.public_key, SG_PUBKEY_BYTES, hex);
     sg_sitekey_fingerprint(s.public_key, fp, sizeof(fp));
     return sg_reply_json(r, MHD_HTTP_OK, json_pack("{s:I,s:s,s:s,s:s}", "id", (json_int_t)s.id, "name",
                                                    s.name, "public_key", hex, "fingerprint", fp));

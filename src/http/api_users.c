@@ -262,21 +262,20 @@ int sg_api_tokens_list(struct sg_req *r)
 
 int sg_api_token_create(struct sg_req *r)
 {
+    static const char *const known[] = { "name", "scopes", "expires_days", NULL };
     const char *name = json_string_value(json_object_get(r->json, "name"));
     json_t *scopes = json_object_get(r->json, "scopes"), *v, *o;
     json_t *days = json_object_get(r->json, "expires_days");
     unsigned role_perms = sg_role_perms(r->who.role), perms = 0;
     struct sg_token t = { .user_id = r->who.user_id };
     char secret[SG_TOKEN_CHARS];
-    const char *key;
     size_t i;
     int rc;
 
     if (r->who.token_id)
         return sg_reply_error(r, MHD_HTTP_FORBIDDEN, "forbidden", "an API token cannot make tokens");
-    json_object_foreach(r->json, key, v)
-        if (strcmp(key, "name") && strcmp(key, "scopes") && strcmp(key, "expires_days"))
-            return bad(r, "unknown field '%.64s'", key);
+    if (sg_http_only_keys(r, r->json, known) < 0)
+        return MHD_YES;
     if (!name || !sg_camera_name_valid(name))
         return bad(r, "%s: 1-127 characters, no control characters", "name");
     if (days && (!json_is_integer(days) || json_integer_value(days) < 0 || json_integer_value(days) > 3650))

@@ -139,6 +139,10 @@ int sg_reply_error(struct sg_req *r, unsigned status, const char *code, const ch
 int sg_reply_errno(struct sg_req *r, int err, const char *what);
 int sg_reply_buf(struct sg_req *r, unsigned status, const char *ctype, struct sg_buf *b /* taken */);
 
+/* Refuses any key of the JSON object o that is not in `known` (NULL-terminated): 0, or
+ * replies 400 and returns -1. */
+int sg_http_only_keys(struct sg_req *r, json_t *o, const char *const *known);
+
 /* Query parameters. */
 const char *sg_query(struct sg_req *r, const char *name);
 /* Parses an RFC 3339 query parameter; missing -> def. Returns 0 or replies 400 and returns
@@ -177,6 +181,8 @@ int sg_http_parse_streams(const char *s, int64_t *ids, int *streams, int max);
 /* A positive decimal id of 1-18 digits without a leading zero, nothing else: 0 or -EINVAL. */
 int sg_http_parse_id(const char *s, size_t n, int64_t *out);
 extern const struct sg_route sg_routes[];
+/* "GET", "HEAD", "POST", ... ("?" when unknown). */
+const char *sg_http_method_name(int m);
 extern const int sg_n_routes;
 /* Finds the route for method + path and fills r->id/segment/stream. Returns the route, or
  * NULL with *status 404 (no such path) or 405 (path exists, method does not). */

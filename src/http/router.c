@@ -160,10 +160,11 @@ static const char *object_name(int o)
     return "?";
 }
 
-static const char *method_name(int m)
+const char *sg_http_method_name(int m)
 {
     switch (m) {
     case M_GET: return "GET";
+    case M_HEAD: return "HEAD";
     case M_POST: return "POST";
     case M_PATCH: return "PATCH";
     case M_DELETE: return "DELETE";
@@ -175,6 +176,6 @@ static const char *method_name(int m)
 void sg_http_print_routes(FILE *f)
 {
     for (int i = 0; i < sg_n_routes; i++)
-        fprintf(f, "%s %s %s %s\n", method_name(sg_routes[i].method), sg_routes[i].pattern,
+        fprintf(f, "%s %s %s %s\n", sg_http_method_name(sg_routes[i].method), sg_routes[i].pattern,
                 access_name(sg_routes[i].access), object_name(sg_routes[i].object));
 }

@@ -141,6 +141,23 @@ json_t *sg_json_time(int64_t utc_us)
     return json_string(s);
 }
 
+int sg_http_only_keys(struct sg_req *r, json_t *o, const char *const *known)
+{
+    const char *key;
+    json_t *v;
+
+    json_object_foreach(o, key, v) {
+        int ok = 0;
+        for (const char *const *k = known; *k; k++)
+            ok |= !strcmp(key, *k);
+        if (!ok) {
+            sg_reply_error(r, 400, "bad_request", "unknown field '%.64s'", key);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* ---- query parameters ---- */
 
 const char *sg_query(struct sg_req *r, const char *name)
@@ -280,17 +297,22 @@ static void *job_main(void *arg)
     }
 }
 
-static const char *method_text(int m)
+/* Refuses a routed request: audits the refusal (route, status, reason), gives the catalog
+ * connection back and answers with the error. */
+static int refuse(struct sg_req *r, const char *url, unsigned status, const char *code, const char *reason,
+                  const char *message)
 {
-    switch (m) {
-    case M_GET: return "GET";
-    case M_HEAD: return "HEAD";
-    case M_POST: return "POST";
-    case M_PATCH: return "PATCH";
-    case M_DELETE: return "DELETE";
-    case M_PUT: return "PUT";
-    }
-    return "?";
+    char what[300], detail[96];
+
+    snprintf(what, sizeof(what), "%s %.280s", sg_http_method_name(r->method), url);
+    if (reason)
+        snprintf(detail, sizeof(detail), "{\"reason\":\"%s\",\"status\":%u}", reason, status);
+    else
+        snprintf(detail, sizeof(detail), "{\"status\":%u}", status);
+    sg_http_audit(r, "access.denied", "denied", r->route->object == O_CAMERA ? r->id : 0, what, detail);
+    sg_http_catalog_put(r->srv, r->cat);
+    r->cat = NULL;
+    return sg_reply_error(r, status, code, "%s", message);
 }
 
 /* Checks and parses the request body for the route. Returns 0, or (having queued a 4xx
@@ -341,30 +363,16 @@ static int dispatch(struct sg_req *r, const char *url)
         /* A cookie travels with any request the browser makes; the CSRF token only with
          * those our console makes (it reads it from the session, not from a cookie). */
         const char *t = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "X-CSRF-Token");
-        if (!t || !sg_secret_equal(t, r->who.csrf)) {
-            char what[300];
-            snprintf(what, sizeof(what), "%s %.280s", method_text(r->method), url);
-            sg_http_audit(r, "access.denied", "denied", r->route->object == O_CAMERA ? r->id : 0,
-                          what, "{\"reason\":\"csrf\",\"status\":403}");
-            sg_http_catalog_put(r->srv, r->cat);
-            r->cat = NULL;
-            return sg_reply_error(r, MHD_HTTP_FORBIDDEN, "csrf",
-                                  "missing or wrong X-CSRF-Token header (reload the console)");
-        }
+        if (!t || !sg_secret_equal(t, r->who.csrf))
+            return refuse(r, url, MHD_HTTP_FORBIDDEN, "csrf", "csrf",
+                          "missing or wrong X-CSRF-Token header (reload the console)");
     }
-    if (status) {
-        char what[300], detail[64];
-        snprintf(what, sizeof(what), "%s %.280s", method_text(r->method), url);
-        snprintf(detail, sizeof(detail), "{\"status\":%u}", status);
-        sg_http_audit(r, "access.denied", "denied", r->route->object == O_CAMERA ? r->id : 0, what,
-                      detail);
-        sg_http_catalog_put(r->srv, r->cat);
-        r->cat = NULL;
-        if (status == MHD_HTTP_UNAUTHORIZED)
-            return sg_reply_error(r, status, "unauthorized", "sign in first");
-        return sg_reply_error(r, status, status == MHD_HTTP_NOT_FOUND ? "not_found" : "forbidden",
-                              status == MHD_HTTP_NOT_FOUND ? "no such resource" : "access denied");
-    }
+    if (status == MHD_HTTP_UNAUTHORIZED)
+        return refuse(r, url, status, "unauthorized", NULL, "sign in first");
+    if (status == MHD_HTTP_NOT_FOUND)
+        return refuse(r, url, status, "not_found", NULL, "no such resource");
+    if (status)
+        return refuse(r, url, status, "forbidden", NULL, "access denied");
     /* The body is looked at only once the principal may use the route: without a session
      * every route answers 401, whatever is sent. */
     if ((status = read_body(r)) != 0) {

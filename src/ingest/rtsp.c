@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <sys/random.h>
 
+#include "base/buf.h"
 #include "base/err.h"
 
 /* Copies a header value into dst (n bytes), failing when it would not fit. */
@@ -223,8 +224,7 @@ static void md5_hex(const char *s, char out[33])
     uint8_t d[16];
 
     av_md5_sum(d, (const uint8_t *)s, (int)strlen(s));
-    for (int i = 0; i < 16; i++)
-        snprintf(out + 2 * i, 3, "%02x", d[i]);
+    sg_hex(d, sizeof(d), out);
 }
 
 int sg_rtsp_auth_header(struct sg_rtsp_auth *a, const char *user, const char *pass,
@@ -252,8 +252,7 @@ int sg_rtsp_auth_header(struct sg_rtsp_auth *a, const char *user, const char *pa
         if (a->qop_auth) {
             if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
                 return -EIO;
-            for (int i = 0; i < 8; i++)
-                snprintf(cnonce + 2 * i, 3, "%02x", rnd[i]);
+            sg_hex(rnd, 8, cnonce);
             a->nc++;
             snprintf(tmp, sizeof(tmp), "%s:%s:%08x:%s:auth:%s", ha1, a->nonce, a->nc, cnonce, ha2);
             md5_hex(tmp, resp);
