@@ -67,6 +67,8 @@ static void usage(FILE *f)
           "  audit verify [--key SITE=PUBKEY_HEX]...\n"
           "  audit list [--user U] [--camera ID] [--action A] [--from T] [--to T] [--limit N] [--json]\n"
           "  audit sign\n"
+          "evidence packages (offline check; KEY: 64 hex digits or a file such as site.pub):\n"
+          "  verify PACKAGE [--key KEY]... [--json]\n"
           "Times T are RFC 3339, e.g. 2026-11-21T02:30:00Z. Camera URLs must be rtsp:// or rtsps://.\n",
           f);
 }
@@ -640,6 +642,8 @@ int main(int argc, char **argv)
         if (!strcmp(argv[i], "site"))
             return sg_cli_cmd_site(argc - i - 1, argv + i + 1);
         return sg_cli_cmd_audit(argc - i - 1, argv + i + 1);
+    } else if (!strcmp(argv[i], "verify")) {
+        return sg_cli_cmd_verify(argc - i, argv + i);
     } else if (!strcmp(argv[i], "lock") && i + 1 < argc) {
         if (parse_args(argc - i - 1, argv + i + 1, &a) < 0)
             return 2;
