@@ -623,7 +623,8 @@ static void check_manifest(struct ctx *c, const char *bytes, size_t len)
         for (i = 0; c->listed && i < c->rep->n_files; i++)
             c->listed[i] = c->rep->files[i].path;
         c->n_listed = c->listed ? c->rep->n_files : 0;
-        qsort(c->listed, c->n_listed, sizeof(*c->listed), cmp_str);
+        if (c->n_listed)
+            qsort(c->listed, c->n_listed, sizeof(*c->listed), cmp_str);
     }
     if ((v = member(c, m, "", "export", JSON_OBJECT)))
         check_export(c, v);
@@ -807,7 +808,8 @@ static void finish(struct ctx *c)
                   c->unexpected_total - MAX_UNEXPECTED);
         c->errors_total--;
     }
-    qsort(rep->files + listed_end, rep->n_files - listed_end, sizeof(*rep->files), cmp_file);
+    if (rep->n_files > listed_end)
+        qsort(rep->files + listed_end, rep->n_files - listed_end, sizeof(*rep->files), cmp_file);
     rep->problems = rep->sig == SG_VERIFY_SIG_VALID ? 0 : 1;
     for (size_t i = 0; i < rep->n_files; i++)
         rep->problems += rep->files[i].status != SG_VERIFY_OK;
