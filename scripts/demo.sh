@@ -23,6 +23,7 @@ log_level = info
 listen = $http
 web_root = $build/web
 key_dir = $run/keys
+export_dir = $run/exports
 CONF
 
 "$build/sargas-fakecam" --cameras "$cams" --port "$port" --media "$build/media" > "$run/fakecam.log" 2>&1 &

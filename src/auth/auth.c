@@ -16,13 +16,16 @@ static const struct {
     const char *name;
     unsigned perms;
 } roles[] = {
-    [SG_ROLE_ADMIN] = { "admin", SG_P_CAMERA_READ | SG_P_CAMERA_ADMIN | SG_P_LIVE | SG_P_PLAYBACK |
-                                     SG_P_EXPORT | SG_P_USERS_READ | SG_P_USERS_ADMIN | SG_P_AUDIT_READ },
-    [SG_ROLE_OPERATOR] = { "operator", SG_P_CAMERA_READ | SG_P_LIVE | SG_P_PLAYBACK },
-    [SG_ROLE_INVESTIGATOR] = { "investigator", SG_P_CAMERA_READ | SG_P_LIVE | SG_P_PLAYBACK | SG_P_EXPORT },
+    [SG_ROLE_ADMIN] = { "admin", SG_P_ALL },
+    /* operators open cases and add footage to them (which locks it); investigators also
+     * export and release locks */
+    [SG_ROLE_OPERATOR] = { "operator", SG_P_CAMERA_READ | SG_P_LIVE | SG_P_PLAYBACK | SG_P_CASES_READ |
+                                           SG_P_CASES },
+    [SG_ROLE_INVESTIGATOR] = { "investigator", SG_P_CAMERA_READ | SG_P_LIVE | SG_P_PLAYBACK | SG_P_EXPORT |
+                                                   SG_P_CASES_READ | SG_P_CASES | SG_P_RELEASE },
     [SG_ROLE_VIEWER] = { "viewer", SG_P_CAMERA_READ | SG_P_LIVE },
     /* audit trail and registers (users, cameras), no video */
-    [SG_ROLE_AUDITOR] = { "auditor", SG_P_CAMERA_READ | SG_P_USERS_READ | SG_P_AUDIT_READ },
+    [SG_ROLE_AUDITOR] = { "auditor", SG_P_CAMERA_READ | SG_P_USERS_READ | SG_P_AUDIT_READ | SG_P_CASES_READ },
 };
 #define N_ROLES ((int)(sizeof(roles) / sizeof(roles[0])))
 
@@ -46,7 +49,7 @@ unsigned sg_role_perms(int role)
 
 static const char *const perm_names[] = {
     "cameras.read", "cameras.admin", "live", "playback", "export", "users.read", "users.admin",
-    "audit.read",
+    "audit.read", "cases.read", "cases", "release",
 };
 
 const char *sg_perm_name(unsigned bit)

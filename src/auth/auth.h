@@ -18,7 +18,10 @@ enum {
     SG_P_USERS_READ   = 1 << 5, /* the user register and grants */
     SG_P_USERS_ADMIN  = 1 << 6, /* create, change, delete users and grants */
     SG_P_AUDIT_READ   = 1 << 7, /* the audit trail */
-    SG_P_ALL          = (1 << 8) - 1,
+    SG_P_CASES_READ   = 1 << 8, /* see cases and their items (not their video) */
+    SG_P_CASES        = 1 << 9, /* create cases, add items (which locks them) */
+    SG_P_RELEASE      = 1 << 10,/* release an evidence lock, close a case (with a reason) */
+    SG_P_ALL          = (1 << 11) - 1,
 };
 
 /* Must be called once before anything else here (sodium_init). 0 or a negative code. */

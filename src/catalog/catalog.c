@@ -194,6 +194,58 @@ static const char *const migrations[] = {
     "  levels BLOB NOT NULL,"              /* 60 bytes: the highest level (0..255) of each second */
     "  zones BLOB NOT NULL,"               /* 60 x 4 bytes little-endian: zone bits of each second */
     "  PRIMARY KEY (camera_id, minute_us)) WITHOUT ROWID;",
+    /* 4: evidence: cases and their items (each item of an open case holds an evidence lock),
+     * export jobs and what each exported. */
+    "CREATE TABLE cases ("
+    "  id INTEGER PRIMARY KEY,"
+    "  site_id INTEGER NOT NULL REFERENCES sites (id),"
+    "  reference TEXT NOT NULL CHECK (length(reference) BETWEEN 1 AND 64),"
+    "  title TEXT NOT NULL CHECK (length(title) BETWEEN 1 AND 200),"
+    "  reason TEXT NOT NULL CHECK (length(reason) > 0),"
+    "  owner_id INTEGER NOT NULL,"
+    "  state INTEGER NOT NULL DEFAULT 0,"     /* 0 open, 1 closed */
+    "  created_us INTEGER NOT NULL,"
+    "  closed_us INTEGER NOT NULL DEFAULT 0,"
+    "  close_reason TEXT NOT NULL DEFAULT '',"
+    "  UNIQUE (site_id, reference));"
+    "CREATE TABLE case_items ("
+    "  id INTEGER PRIMARY KEY,"
+    "  case_id INTEGER NOT NULL REFERENCES cases (id),"
+    "  camera_id INTEGER NOT NULL,"
+    "  start_us INTEGER NOT NULL,"
+    "  end_us INTEGER NOT NULL CHECK (end_us > start_us),"
+    "  note TEXT NOT NULL DEFAULT '',"
+    "  event_id INTEGER NOT NULL DEFAULT 0,"
+    "  added_by INTEGER NOT NULL,"
+    "  added_us INTEGER NOT NULL,"
+    "  released_us INTEGER NOT NULL DEFAULT 0,"  /* 0 while locked */
+    "  released_by INTEGER NOT NULL DEFAULT 0,"
+    "  release_reason TEXT NOT NULL DEFAULT '');"
+    "CREATE INDEX case_items_by_case ON case_items (case_id);"
+    "ALTER TABLE evidence_locks ADD COLUMN item_id INTEGER NOT NULL DEFAULT 0;" /* 0: a CLI lock */
+    "CREATE TABLE exports ("
+    "  id INTEGER PRIMARY KEY,"
+    "  site_id INTEGER NOT NULL,"
+    "  case_id INTEGER NOT NULL DEFAULT 0,"
+    "  user_id INTEGER NOT NULL,"
+    "  user_name TEXT NOT NULL,"
+    "  reason TEXT NOT NULL CHECK (length(reason) > 0),"
+    "  format TEXT NOT NULL,"
+    "  state INTEGER NOT NULL DEFAULT 0,"     /* enum sg_export_state */
+    "  progress REAL NOT NULL DEFAULT 0,"
+    "  created_us INTEGER NOT NULL,"
+    "  finished_us INTEGER NOT NULL DEFAULT 0,"
+    "  error TEXT NOT NULL DEFAULT '',"
+    "  file TEXT NOT NULL DEFAULT '',"        /* the package's name in the export directory */
+    "  bytes INTEGER NOT NULL DEFAULT 0,"
+    "  sha256 TEXT NOT NULL DEFAULT '');"
+    "CREATE TABLE export_items ("
+    "  export_id INTEGER NOT NULL,"
+    "  seq INTEGER NOT NULL,"
+    "  camera_id INTEGER NOT NULL,"
+    "  start_us INTEGER NOT NULL,"
+    "  end_us INTEGER NOT NULL,"
+    "  PRIMARY KEY (export_id, seq)) WITHOUT ROWID;",
 };
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -262,8 +314,9 @@ static const char *const stmt_sql[S_COUNT] = {
                     " AND (?3 = 0 OR start_us < ?3) ORDER BY start_us, id",
     [S_LOCK_ADD] = "INSERT INTO evidence_locks (camera_id, start_us, end_us, reason, created_by,"
                    " created_us) VALUES (?,?,?,?,?,?)",
-    [S_LOCK_REMOVE] = "DELETE FROM evidence_locks WHERE id=?",
-    [S_LOCK_LIST] = "SELECT id, camera_id, start_us, end_us, reason, created_by, created_us"
+    /* a case item's lock goes only with a release through its case (catalog_cases.c) */
+    [S_LOCK_REMOVE] = "DELETE FROM evidence_locks WHERE id=? AND item_id = 0",
+    [S_LOCK_LIST] = "SELECT id, camera_id, start_us, end_us, reason, created_by, created_us, item_id"
                     " FROM evidence_locks ORDER BY id",
     [S_BEGIN] = "BEGIN IMMEDIATE",
     [S_COMMIT] = "COMMIT",
@@ -1063,6 +1116,7 @@ static void read_lock(sqlite3_stmt *s, void *p)
     copy_text(l->reason, sizeof(l->reason), s, 4);
     copy_text(l->created_by, sizeof(l->created_by), s, 5);
     l->created_us = sqlite3_column_int64(s, 6);
+    l->item_id = sqlite3_column_int64(s, 7);
 }
 
 int sg_catalog_lock_list(struct sg_catalog *cat, struct sg_lock **out)

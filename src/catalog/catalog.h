@@ -68,6 +68,7 @@ struct sg_loss {
 
 struct sg_lock {
     int64_t id, camera_id; /* camera_id 0 = every camera */
+    int64_t item_id;       /* the case item holding it; 0 for a lock set with the CLI */
     int64_t start_us, end_us, created_us;
     char reason[256];
     char created_by[SG_NAME_MAX];
@@ -358,6 +359,81 @@ int sg_catalog_activity_get(struct sg_catalog *cat, int64_t camera_id, int64_t f
 /* Zones and masks of a camera as the JSON array text the API uses ("[]" when none). */
 int sg_catalog_zones_get(struct sg_catalog *cat, int64_t camera_id, char *json, size_t n);
 int sg_catalog_zones_set(struct sg_catalog *cat, int64_t camera_id, const char *json);
+
+/* ---- evidence (catalog_cases.c): cases, their items and locks, export jobs ---- */
+
+#define SG_CASE_REF_MAX   65   /* 1..64 bytes */
+#define SG_CASE_TITLE_MAX 201  /* 1..200 bytes */
+#define SG_REASON_MAX     1024 /* 1..1023 bytes */
+
+enum sg_case_state { SG_CASE_OPEN = 0, SG_CASE_CLOSED = 1 };
+
+struct sg_case {
+    int64_t id, site_id, owner_id, created_us, closed_us;
+    int state;                      /* enum sg_case_state */
+    int n_items, n_locked;          /* filled by get and list */
+    char reference[SG_CASE_REF_MAX], title[SG_CASE_TITLE_MAX], reason[SG_REASON_MAX];
+    char close_reason[SG_REASON_MAX];
+    char owner[SG_NAME_MAX];        /* the owner's user name (filled by get and list) */
+};
+
+struct sg_case_item {
+    int64_t id, case_id, camera_id, start_us, end_us, event_id;
+    int64_t added_by, added_us, released_by, released_us; /* released_us 0 while locked */
+    char note[256], release_reason[SG_REASON_MAX];
+};
+
+/* Adds a case (fills id, created_us). SG_E_EXISTS when the site has one with this reference. */
+int sg_catalog_case_add(struct sg_catalog *cat, struct sg_case *c);
+int sg_catalog_case_get(struct sg_catalog *cat, int64_t id, struct sg_case *out);
+/* The cases of a site (state -1: all), newest first. Caller frees. Returns the count. */
+int sg_catalog_case_list(struct sg_catalog *cat, int64_t site_id, int state, struct sg_case **out);
+/* Adds an item to an open case and locks its range, in one transaction (fills id, added_us).
+ * SG_E_UNSUPPORTED when the case is closed, SG_E_NOTFOUND when there is no such case. */
+int sg_catalog_case_item_add(struct sg_catalog *cat, struct sg_case_item *it, const char *by_name);
+int sg_catalog_case_item_get(struct sg_catalog *cat, int64_t id, struct sg_case_item *out);
+/* The items of a case, in the order they were added. Caller frees. Returns the count. */
+int sg_catalog_case_items(struct sg_catalog *cat, int64_t case_id, struct sg_case_item **out);
+/* Releases an item's lock (the item stays, marked released). SG_E_UNSUPPORTED when it was
+ * already released. */
+int sg_catalog_case_item_release(struct sg_catalog *cat, int64_t item_id, int64_t by_user,
+                                 const char *reason);
+/* Closes a case and releases every lock it still holds. Returns the number released, or
+ * SG_E_UNSUPPORTED when the case was already closed. */
+int sg_catalog_case_close(struct sg_catalog *cat, int64_t case_id, int64_t by_user, const char *reason);
+
+enum sg_export_state { SG_EXPORT_QUEUED = 0, SG_EXPORT_RUNNING, SG_EXPORT_DONE, SG_EXPORT_FAILED };
+
+struct sg_export_range {
+    int64_t camera_id, start_us, end_us;
+};
+
+struct sg_export_job {
+    int64_t id, site_id, case_id, user_id, created_us, finished_us, bytes;
+    int state;                       /* enum sg_export_state */
+    double progress;                 /* 0..1 */
+    char user_name[SG_NAME_MAX], format[16], file[128], sha256[65];
+    char reason[SG_REASON_MAX], error[256];
+};
+
+/* Adds a queued export with its ranges (fills id, created_us), in one transaction. */
+int sg_catalog_export_add(struct sg_catalog *cat, struct sg_export_job *job,
+                          const struct sg_export_range *ranges, int n);
+int sg_catalog_export_get(struct sg_catalog *cat, int64_t id, struct sg_export_job *out);
+/* The exports of a site (newest first, at most limit). Caller frees. Returns the count. */
+int sg_catalog_export_list(struct sg_catalog *cat, int64_t site_id, int limit,
+                           struct sg_export_job **out);
+int sg_catalog_export_ranges(struct sg_catalog *cat, int64_t id, struct sg_export_range **out);
+/* The oldest queued export's id (0 when none). */
+int sg_catalog_export_next(struct sg_catalog *cat, int64_t *id);
+/* State changes of the export runner. */
+int sg_catalog_export_set_state(struct sg_catalog *cat, int64_t id, int state, double progress,
+                                const char *error);
+int sg_catalog_export_finish(struct sg_catalog *cat, int64_t id, const char *file, int64_t bytes,
+                             const char *sha256);
+/* Puts exports left running by a stopped server back in the queue. Returns the count. */
+int sg_catalog_export_requeue(struct sg_catalog *cat);
+int sg_catalog_export_delete(struct sg_catalog *cat, int64_t id);
 
 const char *sg_stream_name(int stream);   /* "main" / "sub" */
 int sg_stream_parse(const char *s);        /* -> enum or SG_E_NOTFOUND */

@@ -1,6 +1,7 @@
 /* Internals shared by the catalog's files (catalog.c: recorder tables; catalog_auth.c: sites,
  * users, grants, sessions, API tokens; catalog_audit.c: the audit trail; catalog_events.c:
- * motion events, the activity index, zones). Nothing outside
+ * motion events, the activity index, zones; catalog_cases.c: cases, locks of case items,
+ * export jobs). Nothing outside
  * src/catalog/ includes this header. */
 #ifndef SG_CATALOG_CATALOG_INT_H
 #define SG_CATALOG_CATALOG_INT_H
@@ -16,7 +17,8 @@ enum {
     CATALOG__AUTH_FIRST = 0,   /* catalog_auth.c: 0..63 */
     CATALOG__AUDIT_FIRST = 64, /* catalog_audit.c: 64..95 */
     CATALOG__EVENTS_FIRST = 96, /* catalog_events.c: 96..127 */
-    CATALOG__N_EXTRA = 128,
+    CATALOG__CASES_FIRST = 128, /* catalog_cases.c: 128..159 */
+    CATALOG__N_EXTRA = 160,
 };
 
 struct sg_catalog {

@@ -540,7 +540,8 @@ static int lock_cmd(struct sg_catalog *cat, const char *sub, const struct args *
         if (!a->id || parse_int_arg(a->id, 1, 0x7fffffff, &id) < 0)
             return sg_cli_die("lock remove needs --id ID");
         if (sg_catalog_lock_remove(cat, id) < 0)
-            return sg_cli_die("no such lock: %s", a->id);
+            return sg_cli_die("no such lock: %s (a case's lock is released through its case, "
+                              "with a reason)", a->id);
         {
             char what[64];
             snprintf(what, sizeof(what), "lock:%ld", id);
@@ -559,8 +560,9 @@ static int lock_cmd(struct sg_catalog *cat, const char *sub, const struct args *
             sg_utc_format(l[i].start_us, 3, s, sizeof(s));
             sg_utc_format(l[i].end_us, 3, e, sizeof(e));
             if (a->json)
-                printf("{\"id\":%lld,\"camera_id\":%lld,\"start\":\"%s\",\"end\":\"%s\"}\n",
-                       (long long)l[i].id, (long long)l[i].camera_id, s, e);
+                printf("{\"id\":%lld,\"camera_id\":%lld,\"start\":\"%s\",\"end\":\"%s\","
+                       "\"case_item\":%lld}\n",
+                       (long long)l[i].id, (long long)l[i].camera_id, s, e, (long long)l[i].item_id);
             else
                 printf("%lld camera=%s%.0lld %s .. %s by %s: %s\n", (long long)l[i].id,
                        l[i].camera_id ? "" : "all", (long long)l[i].camera_id, s, e, l[i].created_by,

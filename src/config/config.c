@@ -52,6 +52,8 @@ static const struct option options[] = {
       "SQLite catalog file (created with its directory if missing)" },
     { "key_dir", T_PATH, "/var/lib/sargas/keys", 1, PATH_MAX - 1, OFF(key_dir), 0,
       "directory of the sites' Ed25519 secret keys (mode 0700; audit signatures, exports)" },
+    { "export_dir", T_PATH, "/var/lib/sargas/exports", 1, PATH_MAX - 1, OFF(export_dir), 0,
+      "directory of evidence packages (exports), created if missing; not a storage root" },
     { "session_hours", T_INT, "12", 1, 24 * 7, OFF(session_hours), 0,
       "a console session ends this long after login, whatever happens" },
     { "session_idle_minutes", T_INT, "60", 1, 24 * 60, OFF(session_idle_minutes), 0,

@@ -27,6 +27,7 @@ struct sg_config {
     int64_t storage_min_free;        /* free-space floor per root, bytes */
     char catalog[PATH_MAX];          /* SQLite catalog file */
     char key_dir[PATH_MAX];          /* sites' secret keys */
+    char export_dir[PATH_MAX];       /* evidence packages */
     int session_hours;
     int session_idle_minutes;
     int password_opslimit;

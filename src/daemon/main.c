@@ -17,6 +17,7 @@
 #include "live/live.h"
 #include "ingest/ingest.h"
 #include "record/record.h"
+#include "evidence/exporter.h"
 #include "retention/retention.h"
 #include "analysis/analysis.h"
 #include "audit/audit.h"
@@ -77,6 +78,7 @@ int main(int argc, char **argv)
     struct sg_catalog *cat = NULL;
     struct sg_store *store = NULL;
     struct sg_retention *ret = NULL;
+    struct sg_exporter *exporter = NULL;
     struct sg_bus *bus = NULL;
     struct sg_mqtt *mqtt = NULL;
     struct sg_analysis *analysis = NULL;
@@ -229,6 +231,17 @@ int main(int argc, char **argv)
             goto out;
         }
     }
+    {
+        struct sg_exporter_opts eo = {
+            .catalog_path = cfg.catalog, .export_dir = cfg.export_dir, .key_dir = cfg.key_dir,
+            .generator = "sargas " SARGAS_VERSION, .roots = (const char(*)[SG_ROOT_MAX])cfg.storage_roots,
+            .n_roots = cfg.n_storage_roots,
+        };
+        if ((r = sg_exporter_start(&eo, &exporter)) < 0) {
+            sg_error("sargasd", 0, "cannot start the export runner: %s", sg_strerror(r));
+            goto out;
+        }
+    }
     cams = sg_cameras_create(&cfg, cat, ing, store, live);
     sg_cameras_set_bus(cams, bus);
     sg_cameras_set_analysis(cams, analysis);
@@ -275,6 +288,7 @@ int main(int argc, char **argv)
     rc = 0;
 out:
     sg_http_stop(&http);
+    sg_exporter_stop(&exporter);
     if (cat && rc == 0) {
         daemon_audit(cat, "server.stop", NULL);
         sg_audit_checkpoint(cat, cfg.key_dir);

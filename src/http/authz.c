@@ -139,6 +139,9 @@ static int needed_perms(int access, unsigned *perms)
     case A_USERS_READ: *perms = SG_P_USERS_READ; return 0;
     case A_USERS_ADMIN: *perms = SG_P_USERS_ADMIN; return 0;
     case A_AUDIT: *perms = SG_P_AUDIT_READ; return 0;
+    case A_CASES_READ: *perms = SG_P_CASES_READ; return 0;
+    case A_CASES: *perms = SG_P_CASES | SG_P_CASES_READ; return 0;
+    case A_RELEASE: *perms = SG_P_RELEASE | SG_P_CASES_READ; return 0;
     }
     return -1;
 }
@@ -198,6 +201,36 @@ static unsigned authorize_token_object(struct sg_req *r)
     return rc < 0 && rc != SG_E_NOTFOUND ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_NOT_FOUND;
 }
 
+/* A case of the principal's site. */
+static unsigned authorize_case_object(struct sg_req *r)
+{
+    struct sg_case c;
+    int rc = sg_catalog_case_get(r->cat, r->id, &c);
+
+    if (rc == SG_E_NOTFOUND || (rc == 0 && c.site_id != r->who.site_id))
+        return MHD_HTTP_NOT_FOUND;
+    return rc < 0 ? MHD_HTTP_SERVICE_UNAVAILABLE : 0;
+}
+
+/* An export of the principal's site, every camera of which the principal may export: a
+ * package shows its cameras' video, so it is as visible as the least visible of them. */
+static unsigned authorize_export_object(struct sg_req *r)
+{
+    struct sg_export_job j;
+    struct sg_export_range *rg = NULL;
+    int n, rc = sg_catalog_export_get(r->cat, r->id, &j);
+    unsigned st = 0;
+
+    if (rc == SG_E_NOTFOUND || (rc == 0 && j.site_id != r->who.site_id))
+        return MHD_HTTP_NOT_FOUND;
+    if (rc < 0 || (n = sg_catalog_export_ranges(r->cat, j.id, &rg)) < 0)
+        return MHD_HTTP_SERVICE_UNAVAILABLE;
+    for (int i = 0; i < n && !st; i++)
+        st = sg_http_authorize_camera(r, A_EXPORT, rg[i].camera_id);
+    free(rg);
+    return st;
+}
+
 unsigned sg_http_authorize(struct sg_req *r)
 {
     unsigned need;
@@ -230,6 +263,14 @@ unsigned sg_http_authorize(struct sg_req *r)
             return MHD_HTTP_SERVICE_UNAVAILABLE;
         return sg_http_authorize_camera(r, r->route->access, ev.camera_id);
     }
+    case O_CASE:
+        if ((r->who.perms & need) != need)
+            return MHD_HTTP_FORBIDDEN;
+        return authorize_case_object(r);
+    case O_EXPORT:
+        if ((r->who.perms & need) != need)
+            return MHD_HTTP_FORBIDDEN;
+        return authorize_export_object(r);
     case O_NONE:
         return (r->who.perms & need) == need ? 0 : MHD_HTTP_FORBIDDEN;
     }

@@ -35,10 +35,13 @@ enum sg_access {
     A_USERS_READ,       /* the user register and grants */
     A_USERS_ADMIN,      /* create, change, delete users, grants, sessions */
     A_AUDIT,            /* the audit trail */
+    A_CASES_READ,       /* cases and their items */
+    A_CASES,            /* create cases, add items (locks) */
+    A_RELEASE,          /* release a lock, close a case */
 };
 
 /* What a route's {id} names. */
-enum sg_object { O_NONE = 0, O_CAMERA, O_USER, O_TOKEN, O_EVENT };
+enum sg_object { O_NONE = 0, O_CAMERA, O_USER, O_TOKEN, O_EVENT, O_CASE, O_EXPORT };
 
 /* Who is asking: filled by authentication before authorisation. */
 struct sg_principal {
@@ -114,6 +117,7 @@ struct sg_req {
     const struct sg_route *route;
     int64_t id;              /* {id} */
     int64_t segment;         /* {segment} */
+    int64_t item;            /* {item} */
     int stream;              /* {stream} */
     struct sg_buf body;
     int body_too_big;
@@ -256,6 +260,19 @@ int sg_api_event_thumbnail(struct sg_req *r);
 int sg_api_activity(struct sg_req *r);
 int sg_api_zones_get(struct sg_req *r);
 int sg_api_zones_put(struct sg_req *r);
+/* api_cases.c */
+int sg_api_cases_list(struct sg_req *r);
+int sg_api_case_create(struct sg_req *r);
+int sg_api_case_get(struct sg_req *r);
+int sg_api_case_item_add(struct sg_req *r);
+int sg_api_case_item_release(struct sg_req *r);
+int sg_api_case_close(struct sg_req *r);
+int sg_api_exports_list(struct sg_req *r);
+int sg_api_export_create(struct sg_req *r);
+int sg_api_export_get(struct sg_req *r);
+int sg_api_export_package(struct sg_req *r);
+int sg_api_export_delete(struct sg_req *r);
+int sg_api_site_key(struct sg_req *r);
 /* JSON of a user as the API shows it (no password hash). */
 json_t *sg_json_user(const struct sg_user *u);
 

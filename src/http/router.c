@@ -16,6 +16,7 @@ const struct sg_route sg_routes[] = {
     { M_POST, "/api/v1/session/password", A_SESSION, O_NONE, R_BODY | R_DEFER, sg_api_password },
     { M_GET, "/api/v1/openapi.json", A_SESSION, O_NONE, 0, sg_api_openapi },
     { M_GET, "/api/v1/site", A_SESSION, O_NONE, 0, sg_api_site },
+    { M_GET, "/api/v1/site/key.pub", A_SESSION, O_NONE, 0, sg_api_site_key },
     { M_GET, "/api/v1/cameras", A_CAMERA_LIST, O_NONE, 0, sg_api_cameras_list },
     { M_POST, "/api/v1/cameras", A_CAMERA_ADMIN, O_NONE, R_BODY, sg_api_camera_create },
     { M_GET, "/api/v1/cameras/{id}", A_CAMERA_READ, O_CAMERA, 0, sg_api_camera_get },
@@ -47,6 +48,17 @@ const struct sg_route sg_routes[] = {
     { M_DELETE, "/api/v1/tokens/{id}", A_SESSION, O_TOKEN, 0, sg_api_token_delete },
     { M_GET, "/api/v1/audit", A_AUDIT, O_NONE, 0, sg_api_audit },
     { M_GET, "/api/v1/audit.csv", A_AUDIT, O_NONE, 0, sg_api_audit_csv },
+    { M_GET, "/api/v1/cases", A_CASES_READ, O_NONE, 0, sg_api_cases_list },
+    { M_POST, "/api/v1/cases", A_CASES, O_NONE, R_BODY, sg_api_case_create },
+    { M_GET, "/api/v1/cases/{id}", A_CASES_READ, O_CASE, 0, sg_api_case_get },
+    { M_POST, "/api/v1/cases/{id}/items", A_CASES, O_CASE, R_BODY, sg_api_case_item_add },
+    { M_POST, "/api/v1/cases/{id}/items/{item}/release", A_RELEASE, O_CASE, R_BODY, sg_api_case_item_release },
+    { M_POST, "/api/v1/cases/{id}/close", A_RELEASE, O_CASE, R_BODY, sg_api_case_close },
+    { M_GET, "/api/v1/exports", A_EXPORT, O_NONE, 0, sg_api_exports_list },
+    { M_POST, "/api/v1/exports", A_EXPORT, O_NONE, R_BODY, sg_api_export_create },
+    { M_GET, "/api/v1/exports/{id}", A_EXPORT, O_EXPORT, 0, sg_api_export_get },
+    { M_DELETE, "/api/v1/exports/{id}", A_EXPORT, O_EXPORT, 0, sg_api_export_delete },
+    { M_GET, "/api/v1/exports/{id}/package.zip", A_EXPORT, O_EXPORT, 0, sg_api_export_package },
 };
 const int sg_n_routes = (int)(sizeof(sg_routes) / sizeof(sg_routes[0]));
 
@@ -86,6 +98,8 @@ static int match_seg(struct sg_req *r, const char *pat, size_t plen, const char 
         return sg_http_parse_id(s, slen, &r->id) == 0;
     if (!strncmp(pat, "{segment}", 9))
         return sg_http_parse_id(s, slen, &r->segment) == 0;
+    if (!strncmp(pat, "{item}", 6))
+        return sg_http_parse_id(s, slen, &r->item) == 0;
     if (!strncmp(pat, "{stream}", 8)) {
         if (slen == 4 && !memcmp(s, "main", 4))
             r->stream = SG_STREAM_MAIN;
@@ -144,6 +158,9 @@ static const char *access_name(int a)
     case A_PLAYBACK: return "playback";
     case A_EXPORT: return "export";
     case A_LIVE_MANY: return "live.many";
+    case A_CASES_READ: return "cases.read";
+    case A_CASES: return "cases";
+    case A_RELEASE: return "release";
     }
     return "?";
 }
@@ -156,6 +173,8 @@ static const char *object_name(int o)
     case O_USER: return "user";
     case O_TOKEN: return "token";
     case O_EVENT: return "event";
+    case O_CASE: return "case";
+    case O_EXPORT: return "export";
     }
     return "?";
 }

@@ -229,17 +229,7 @@ void sg_http_catalog_put(struct sg_http *h, struct sg_catalog *c)
 
 int sg_http_segment_path(struct sg_http *h, const struct sg_segment *seg, char *abs)
 {
-    char root_real[PATH_MAX], joined[PATH_MAX];
-    int known = 0;
-
-    for (int i = 0; i < h->cfg->n_storage_roots; i++)
-        if (!strcmp(h->cfg->storage_roots[i], seg->root))
-            known = 1;
-    if (!known)
-        return -ENOENT; /* a root that is no longer configured */
-    if (!realpath(seg->root, root_real) || sg_path_join(seg->root, seg->path, joined, sizeof(joined)) < 0)
-        return -ENOENT;
-    return sg_path_resolve_under(root_real, joined, abs);
+    return sg_segment_path(h->cfg->storage_roots, h->cfg->n_storage_roots, seg, abs);
 }
 
 /* ---- request lifecycle ---- */

@@ -577,3 +577,21 @@ out:
         sg_frag_index_free(out);
     return r;
 }
+
+/* ---- segment files ---- */
+
+int sg_segment_path(const char (*roots)[SG_ROOT_MAX], int n_roots, const struct sg_segment *seg,
+                    char *abs)
+{
+    char root_real[PATH_MAX], joined[PATH_MAX];
+    int known = 0;
+
+    for (int i = 0; i < n_roots; i++)
+        if (!strcmp(roots[i], seg->root))
+            known = 1;
+    if (!known)
+        return -ENOENT; /* a root that is no longer configured */
+    if (!realpath(seg->root, root_real) || sg_path_join(seg->root, seg->path, joined, sizeof(joined)) < 0)
+        return -ENOENT;
+    return sg_path_resolve_under(root_real, joined, abs);
+}

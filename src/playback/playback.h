@@ -18,6 +18,8 @@
 #include <stdint.h>
 
 #include "base/buf.h"
+#include "base/fsutil.h"
+#include "catalog/catalog.h"
 #include "ingest/h26x.h"
 
 /* ---- index.c ---- */
@@ -99,6 +101,12 @@ void sg_frag_cache_destroy(struct sg_frag_cache **c);
  * Thread-safe. Returns 0 or a negative code (-ENOENT when the file is gone). */
 int sg_frag_cache_get(struct sg_frag_cache *c, int64_t segment_id, const char *abs_path,
                       struct sg_frag_index *out);
+
+/* The absolute path (abs: PATH_MAX bytes) of a recorded segment file, resolved under its
+ * storage root, which must be one of roots (symlinks and '..' cannot leave it). Returns 0,
+ * -ENOENT (file or root gone, or a root no longer configured) or -EACCES (resolves outside). */
+int sg_segment_path(const char (*roots)[SG_ROOT_MAX], int n_roots, const struct sg_segment *seg,
+                    char *abs);
 
 /* ---- hls.c ---- */
 

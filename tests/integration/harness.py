@@ -149,6 +149,7 @@ class Env:
             "listen": "127.0.0.1:%d" % free_port(),
             "web_root": WEB,
             "key_dir": os.path.join(self.dir, "keys"),
+            "export_dir": os.path.join(self.dir, "exports"),
             # Cheap Argon2id in tests (production: 3 passes, 64 MiB); test_auth checks the rehash.
             "password_opslimit": 1,
             "password_memlimit": "1M",

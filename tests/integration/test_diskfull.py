@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Disk full: recordings on a small tmpfs. Retention frees the oldest unlocked segments and keeps
-the free-space floor; a segment under an evidence lock survives; when everything is locked,
+the free-space floor; a segment under an evidence lock (an item of an open case) survives; when everything is locked,
 recording stops loudly (a 'storage full' video-loss interval) instead of filling the disk, and
 resumes once a lock is released. No crash, no corrupt file, catalog and disk agree."""
 import os
@@ -32,10 +32,12 @@ def test_diskfull():
         fc = env.fakecam(2)
         cams = [env.add_camera("cam%d" % k, "rtsp://127.0.0.1:%d/cam%d/main" % (fc.port, k)) for k in (1, 2)]
         env.start()
-        # lock cam1's first complete segment as evidence
+        # cam1's first complete segment becomes an item of an open case, which locks it
         first = poll(lambda: (stream_segments(env, cams[0], "main") or [None])[0], 30, "a first segment")
-        env.cli("lock", "add", "--camera", str(cams[0]), "--from", first["start"], "--to", first["end"],
-                "--reason", "incident 17/2026: fight at the bus station", "--by", "test")
+        case = env.api("POST", "/api/v1/cases", {"reference": "17/2026", "title": "Fight at the bus station",
+                                                 "reason": "patrol report"}, expect=201)
+        env.api("POST", "/api/v1/cases/%d/items" % case["id"],
+                {"camera_id": cams[0], "start": first["start"], "end": first["end"]}, expect=201)
         # ~1 MB/s into 40 MB with a 12 MB floor: retention must delete within ~30 s
         lowest = SIZE_MB
         t0 = time.monotonic()
