@@ -12,6 +12,7 @@
 #include "check.h"
 
 #define H (3600LL * 1000000)
+#define S 1000000LL
 
 static int64_t act_minutes;
 static uint8_t act_level7;
@@ -103,6 +104,114 @@ static void test_motion_tables(struct sg_catalog *cat, int64_t cam_a, int64_t ca
     CHECK_STR(json, "[{\"name\":\"door\"}]");
 }
 
+/* Cases: an item of an open case holds a lock (which the CLI cannot remove); a release and a
+ * close remove locks in the same transaction; a closed case takes no items. Export jobs: queue,
+ * state, requeue after a stop, ranges, deletion. */
+static void test_case_tables(struct sg_catalog *cat, int64_t cam, int64_t now)
+{
+    struct sg_case k = { 0 }, got, *ks = NULL;
+    struct sg_case_item it = { 0 }, it2, *its = NULL;
+    struct sg_lock *locks = NULL;
+    struct sg_export_job j = { 0 }, jg;
+    struct sg_export_range rg[2] = { { cam, now - 60 * S, now - 30 * S }, { cam, now - 20 * S, now - 10 * S } };
+    struct sg_export_range *rgs = NULL;
+    int64_t next = 0;
+    int base, n;
+
+    k.site_id = 1;
+    k.owner_id = 1;
+    snprintf(k.reference, sizeof(k.reference), "2026/17");
+    snprintf(k.title, sizeof(k.title), "Fight at the bus station");
+    snprintf(k.reason, sizeof(k.reason), "patrol report");
+    CHECK_EQ_INT(sg_catalog_case_add(cat, &k), 0);
+    CHECK(k.id > 0);
+    got = k;
+    CHECK_EQ_INT(sg_catalog_case_add(cat, &got), SG_E_EXISTS); /* references are unique per site */
+    base = sg_catalog_lock_list(cat, &locks);
+    free(locks);
+
+    it.case_id = k.id;
+    it.camera_id = cam;
+    it.start_us = now - 50 * S;
+    it.end_us = now - 40 * S;
+    it.added_by = 1;
+    CHECK_EQ_INT(sg_catalog_case_item_add(cat, &it, "olga"), 0);
+    CHECK(it.id > 0);
+    n = sg_catalog_lock_list(cat, &locks);
+    CHECK_EQ_INT(n, base + 1);
+    if (n == base + 1) {
+        CHECK_EQ_INT(locks[n - 1].item_id, it.id);
+        CHECK_EQ_INT(sg_catalog_lock_remove(cat, locks[n - 1].id), SG_E_NOTFOUND);
+    }
+    free(locks);
+    CHECK_EQ_INT(sg_catalog_is_locked(cat, cam, now - 45 * S, now - 44 * S), 1);
+    it2 = it;
+    it2.start_us = now - 30 * S;
+    it2.end_us = now - 20 * S;
+    CHECK_EQ_INT(sg_catalog_case_item_add(cat, &it2, "olga"), 0);
+    it2.end_us = it2.start_us;
+    CHECK(sg_catalog_case_item_add(cat, &it2, "olga") < 0); /* an empty range */
+    CHECK_EQ_INT(sg_catalog_case_get(cat, k.id, &got), 0);
+    CHECK_EQ_INT(got.n_items, 2);
+    CHECK_EQ_INT(got.n_locked, 2);
+
+    CHECK_EQ_INT(sg_catalog_case_item_release(cat, it.id, 2, "wrong camera"), 0);
+    CHECK_EQ_INT(sg_catalog_case_item_release(cat, it.id, 2, "again"), SG_E_UNSUPPORTED);
+    CHECK_EQ_INT(sg_catalog_is_locked(cat, cam, now - 45 * S, now - 44 * S), 0);
+    CHECK_EQ_INT(sg_catalog_case_items(cat, k.id, &its), 2);
+    if (its) {
+        CHECK(its[0].released_us > 0 && its[0].released_by == 2);
+        CHECK_STR(its[0].release_reason, "wrong camera");
+        CHECK_EQ_INT(its[1].released_us, 0);
+    }
+    free(its);
+
+    CHECK_EQ_INT(sg_catalog_case_close(cat, k.id, 2, "handed over"), 1);
+    CHECK_EQ_INT(sg_catalog_case_close(cat, k.id, 2, "again"), SG_E_UNSUPPORTED);
+    CHECK_EQ_INT(sg_catalog_case_close(cat, 9999, 2, "none"), SG_E_NOTFOUND);
+    CHECK_EQ_INT(sg_catalog_case_item_add(cat, &it, "olga"), SG_E_UNSUPPORTED);
+    CHECK_EQ_INT(sg_catalog_lock_list(cat, &locks), base);
+    free(locks);
+    CHECK_EQ_INT(sg_catalog_case_get(cat, k.id, &got), 0);
+    CHECK(got.state == SG_CASE_CLOSED && got.n_locked == 0 && got.closed_us > 0);
+    CHECK_STR(got.close_reason, "handed over");
+    CHECK_EQ_INT(sg_catalog_case_list(cat, 1, -1, &ks), 1);
+    free(ks);
+    CHECK_EQ_INT(sg_catalog_case_list(cat, 1, SG_CASE_OPEN, &ks), 0);
+    free(ks);
+    CHECK_EQ_INT(sg_catalog_case_list(cat, 2, -1, &ks), 0);
+    free(ks);
+
+    j.site_id = 1;
+    j.case_id = k.id;
+    j.user_id = 2;
+    snprintf(j.user_name, sizeof(j.user_name), "ivy");
+    snprintf(j.reason, sizeof(j.reason), "State Police request");
+    snprintf(j.format, sizeof(j.format), "mp4");
+    CHECK_EQ_INT(sg_catalog_export_add(cat, &j, rg, 2), 0);
+    CHECK_EQ_INT(sg_catalog_export_next(cat, &next), 0);
+    CHECK_EQ_INT(next, j.id);
+    CHECK_EQ_INT(sg_catalog_export_set_state(cat, j.id, SG_EXPORT_RUNNING, 0.5, NULL), 0);
+    CHECK_EQ_INT(sg_catalog_export_next(cat, &next), 0);
+    CHECK_EQ_INT(next, 0);
+    CHECK_EQ_INT(sg_catalog_export_requeue(cat), 1); /* a stop in the middle: queued again */
+    CHECK_EQ_INT(sg_catalog_export_next(cat, &next), 0);
+    CHECK_EQ_INT(next, j.id);
+    CHECK_EQ_INT(sg_catalog_export_finish(cat, j.id, "export-1.zip", 1234, "ab"), 0);
+    CHECK_EQ_INT(sg_catalog_export_get(cat, j.id, &jg), 0);
+    CHECK(jg.state == SG_EXPORT_DONE && jg.bytes == 1234 && jg.finished_us > 0 && jg.progress == 1.0);
+    CHECK_STR(jg.file, "export-1.zip");
+    CHECK_STR(jg.reason, "State Police request");
+    CHECK_EQ_INT(sg_catalog_export_ranges(cat, j.id, &rgs), 2);
+    if (rgs)
+        CHECK(rgs[1].start_us == rg[1].start_us && rgs[1].end_us == rg[1].end_us && rgs[0].camera_id == cam);
+    free(rgs);
+    CHECK_EQ_INT(sg_catalog_export_delete(cat, j.id), 0);
+    CHECK_EQ_INT(sg_catalog_export_get(cat, j.id, &jg), SG_E_NOTFOUND);
+    CHECK_EQ_INT(sg_catalog_export_ranges(cat, j.id, &rgs), 0);
+    free(rgs);
+}
+
 int main(void)
 {
     char dir[] = "/tmp/sg-cat-XXXXXX";
@@ -118,7 +227,7 @@ int main(void)
     CHECK(mkdtemp(dir) != NULL);
     snprintf(path, sizeof(path), "%s/c.db", dir);
     CHECK_EQ_INT(sg_catalog_open(path, 0, &cat), 0);
-    CHECK_EQ_INT(sg_catalog_schema_version(cat), 3);
+    CHECK_EQ_INT(sg_catalog_schema_version(cat), 4);
 
     snprintf(c.name, sizeof(c.name), "Bus station");
     snprintf(c.main_url, sizeof(c.main_url), "rtsp://10.0.0.1/main");
@@ -196,13 +305,14 @@ int main(void)
         free(ls);
     }
     test_motion_tables(cat, c.id, c2.id);
+    test_case_tables(cat, c2.id, now);
     CHECK_EQ_INT(sg_catalog_camera_remove(cat, c.id), 0);
     CHECK_EQ_INT(sg_catalog_camera_get(cat, c.id, &c), SG_E_NOTFOUND);
     CHECK_EQ_INT(sg_catalog_camera_remove(cat, c.id), SG_E_NOTFOUND);
     sg_catalog_close(&cat);
     /* reopening does not migrate again */
     CHECK_EQ_INT(sg_catalog_open(path, 1, &cat), 0);
-    CHECK_EQ_INT(sg_catalog_schema_version(cat), 3);
+    CHECK_EQ_INT(sg_catalog_schema_version(cat), 4);
     sg_catalog_close(&cat);
     unlink(path);
     return check_done("test_catalog");
