@@ -671,7 +671,7 @@ int sg_onvif_export(const struct sg_export_src *src, int n, int64_t from_us, int
     int ref, r, opened = 0;
 
     memset(info, 0, sizeof(*info));
-    if (!desc_ok(desc) || !signer)
+    if (!desc || !signer || !desc_ok(desc))
         return -EINVAL;
     if ((r = sg_export_plan(src, n, from_us, to_us, &p, &ref)) < 0)
         goto fail;

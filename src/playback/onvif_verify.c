@@ -139,9 +139,15 @@ static int read_payload(struct verify *v, int64_t off, uint64_t size, size_t hl,
     return 0;
 }
 
+/* ticks of `scale` per second as microseconds, capped far beyond any real duration so that
+ * sums with a wall-clock time cannot overflow whatever a hostile file says */
 static int64_t ticks_us(uint64_t ticks, uint32_t scale)
 {
-    return (int64_t)(ticks / scale * 1000000 + ticks % scale * 1000000 / scale);
+    uint64_t sec = ticks / scale;
+
+    if (sec > 100000000000ULL) /* 3,000 years */
+        return 100000000000LL * 1000000;
+    return (int64_t)(sec * 1000000 + ticks % scale * 1000000 / scale);
 }
 
 /* A moof: counts its samples and, with the prft before it, the wall-clock they cover. */
@@ -635,11 +641,17 @@ int sg_onvif_verify(const char *path, const uint8_t *trusted_der, size_t trusted
         r = -ENOMEM;
         goto out;
     }
-    if ((r = sg_box_pread(v.fd, v.meta, (size_t)v.meta_size, v.meta_off)) < 0 ||
-        v.meta_size < 8 + 4 || (r = read_meta(&v, s, &n, &ipro)) < 0) {
-        r = r < 0 ? r : fail(&v, SG_E_CORRUPT, "the meta box is damaged");
+    if ((r = sg_box_pread(v.fd, v.meta, (size_t)v.meta_size, v.meta_off)) < 0) {
+        if (r == SG_E_CORRUPT)
+            fail(&v, r, "the file changed while it was being verified");
         goto out;
     }
+    if (v.meta_size < 8 + 4) {
+        r = fail(&v, SG_E_CORRUPT, "the meta box is damaged");
+        goto out;
+    }
+    if ((r = read_meta(&v, s, &n, &ipro)) < 0)
+        goto out;
     rep->signatures = n;
     if ((r = check_all(&v, s, n, ipro)) < 0)
         goto out;
