@@ -47,7 +47,8 @@ struct verify {
     int64_t pending_utc;          /* prft before the next moof; INT64_MIN: none */
 };
 
-static int fail(struct verify *v, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(struct verify *v, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static int fail(struct verify *v, int code, const char *fmt, ...)
 {
@@ -164,7 +165,8 @@ static int read_moof(struct verify *v, int64_t off, uint64_t size, size_t hl)
         return r;
     if (sg_box_trun(m, len, &t) < 0) {
         free(m);
-        return fail(v, SG_E_CORRUPT, "the movie fragment at offset %lld is damaged", (long long)off);
+        return fail(v, SG_E_CORRUPT, "the movie fragment at offset %lld is damaged",
+                    (long long)off);
     }
     for (uint32_t i = 0; i < t.n; i++)
         dur += sg_trun_duration(&t, i);
@@ -503,13 +505,15 @@ static void describe_cert(struct verify *v, X509 *x, const uint8_t *der, size_t 
     struct {
         const X509_NAME *name;
         char *out;
-    } names[2] = { { X509_get_subject_name(x), rep->subject }, { X509_get_issuer_name(x), rep->issuer } };
+    } names[2] = { { X509_get_subject_name(x), rep->subject },
+                   { X509_get_issuer_name(x), rep->issuer } };
 
     for (int i = 0; i < 2; i++) {
         BIO *b = BIO_new(BIO_s_mem());
         char *p = NULL;
         long n;
-        if (b && X509_NAME_print_ex(b, names[i].name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0 &&
+        if (b &&
+            X509_NAME_print_ex(b, names[i].name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0 &&
             (n = BIO_get_mem_data(b, &p)) > 0) {
             uint8_t tmp[SG_ONVIF_REPORT_STR + 1];
             size_t k = (size_t)n < SG_ONVIF_REPORT_STR ? (size_t)n : SG_ONVIF_REPORT_STR;
