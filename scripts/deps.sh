@@ -8,7 +8,7 @@ set -eu
 BUILD_PKGS="build-essential cmake pkg-config libsqlite3-dev sqlite3 libjansson-dev libavutil-dev libavcodec-dev
  libavformat-dev libswscale-dev ffmpeg libgstrtspserver-1.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
  gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad fonts-dejavu-core
- libmicrohttpd-dev libsodium-dev libmosquitto-dev libarchive-dev"
+ libmicrohttpd-dev libsodium-dev libmosquitto-dev libarchive-dev libssl-dev"
 TEST_PKGS="python3 procps util-linux e2fsprogs clang libclang-rt-14-dev chromium openssl mosquitto mosquitto-clients"
 
 want="$BUILD_PKGS"

@@ -7,7 +7,6 @@
  * files; it stops cleanly at a torn tail of a file still being recorded; and it is the parser
  * that is fuzzed. libavformat only writes the output (mp4 muxer, +faststart). */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -18,18 +17,9 @@
 
 #include "base/err.h"
 #include "playback/av_int.h"
+#include "playback/export_int.h"
 #include "playback/playback.h"
 #include "record/fmp4.h"
-
-#define FRAG_READ_MAX (512u << 20) /* one GOP larger than this is not one of ours */
-#define GAP_US 500000
-
-/* One source file and the fragments [first, last] of it that are exported. */
-struct src_plan {
-    int fd;
-    struct sg_frag_index idx;
-    int first, last;
-};
 
 /* Timeline of the output: 90 kHz from the first exported fragment's wall-clock time. */
 struct mux {
@@ -39,66 +29,6 @@ struct mux {
     int done;                  /* reached to_us */
     struct sg_export_info *info;
 };
-
-static int plan_source(const struct sg_export_src *s, int64_t from_us, int64_t to_us,
-                       struct src_plan *p)
-{
-    struct stat st;
-    int r;
-
-    p->first = 0;
-    p->last = -1;
-    if ((p->fd = open(s->path, O_RDONLY | O_CLOEXEC)) < 0)
-        return -errno;
-    if (fstat(p->fd, &st) < 0)
-        return -errno;
-    if ((r = sg_frag_index_update(p->fd, st.st_size, &p->idx)) < 0)
-        return r;
-    /* from the fragment holding from_us (it starts with a keyframe) to the last starting
-     * before to_us */
-    for (int i = 0; i < p->idx.n; i++) {
-        const struct sg_frag *f = &p->idx.frags[i];
-        if (sg_frag_end_us(f) <= from_us)
-            p->first = i + 1;
-        else if (f->utc_us < to_us)
-            p->last = i;
-    }
-    return 0;
-}
-
-static void free_plans(struct src_plan *p, int n)
-{
-    for (int i = 0; p && i < n; i++) {
-        if (p[i].fd >= 0)
-            close(p[i].fd);
-        sg_frag_index_free(&p[i].idx);
-    }
-    free(p);
-}
-
-/* Indexes every source; all that contribute must share one decoder configuration. *ref is
- * the index of the first contributing source, -1 when none does. */
-static int plan_all(const struct sg_export_src *src, int n, int64_t from_us, int64_t to_us,
-                    struct src_plan *p, int *ref)
-{
-    int r;
-
-    *ref = -1;
-    for (int i = 0; i < n; i++) {
-        if ((r = plan_source(&src[i], from_us, to_us, &p[i])) < 0)
-            return r;
-        if (p[i].first > p[i].last)
-            continue;
-        if (*ref < 0) {
-            *ref = i;
-            continue;
-        }
-        if (p[i].idx.codec != p[*ref].idx.codec || p[i].idx.config_len != p[*ref].idx.config_len ||
-            memcmp(p[i].idx.config, p[*ref].idx.config, p[i].idx.config_len))
-            return SG_E_UNSUPPORTED;
-    }
-    return 0;
-}
 
 static int open_output(const char *path, const struct sg_frag_index *idx, AVFormatContext **out)
 {
@@ -176,17 +106,17 @@ static int write_sample(struct mux *m, const struct sg_frag *f, const struct sg_
 }
 
 /* Writes the samples of fragment i of p that start before to_us. */
-static int write_frag(struct mux *m, struct src_plan *p, int i, int64_t to_us)
+static int write_frag(struct mux *m, struct sg_export_plan *p, int i, int64_t to_us)
 {
     const struct sg_frag *f = &p->idx.frags[i];
     struct sg_frag_data d;
     int r;
 
-    if ((r = sg_frag_read(p->fd, f, FRAG_READ_MAX, &d)) < 0)
+    if ((r = sg_frag_read(p->fd, f, SG_EXPORT_FRAG_MAX, &d)) < 0)
         return r;
     if (m->info->frames == 0)
         m->base_utc = f->utc_us;
-    else if (f->utc_us - m->prev_end_utc > GAP_US)
+    else if (f->utc_us - m->prev_end_utc > SG_EXPORT_GAP_US)
         m->info->gaps++;
     for (int k = 0; k < d.n && r >= 0; k++) {
         if (f->utc_us + sg_ticks_to_us(d.s[k].dts - f->dts) >= to_us) {
@@ -203,18 +133,14 @@ static int write_frag(struct mux *m, struct src_plan *p, int i, int64_t to_us)
 int sg_export_mp4(const struct sg_export_src *src, int n, int64_t from_us, int64_t to_us,
                   const char *out_path, struct sg_export_info *info)
 {
-    struct src_plan *p = calloc(n > 0 ? (size_t)n : 1, sizeof(*p));
+    struct sg_export_plan *p = NULL;
     struct mux m = { .info = info };
     struct stat st;
     int ref, r, opened = 0;
 
     sg_av_log_init();
     memset(info, 0, sizeof(*info));
-    if (!p)
-        return -ENOMEM;
-    for (int i = 0; i < n; i++)
-        p[i].fd = -1;
-    if ((r = plan_all(src, n, from_us, to_us, p, &ref)) < 0)
+    if ((r = sg_export_plan(src, n, from_us, to_us, &p, &ref)) < 0)
         goto fail;
     if (ref < 0) {
         r = SG_E_NOTFOUND;
@@ -240,7 +166,7 @@ int sg_export_mp4(const struct sg_export_src *src, int n, int64_t from_us, int64
         info->bytes = st.st_size;
     avformat_free_context(m.oc);
     av_packet_free(&m.pkt);
-    free_plans(p, n);
+    sg_export_plan_free(&p, n);
     return 0;
 fail:
     if (m.oc) {
@@ -251,7 +177,7 @@ fail:
     if (opened)
         unlink(out_path);
     av_packet_free(&m.pkt);
-    free_plans(p, n);
+    sg_export_plan_free(&p, n);
     memset(info, 0, sizeof(*info));
     return r;
 }

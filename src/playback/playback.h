@@ -9,6 +9,10 @@
  *   export.c    a range of recordings as one plain (progressive, faststart) MP4, remuxed with
  *               libavformat, without transcoding.
  *   snapshot.c  a JPEG of the last frame of a run of access units (libavcodec decode + mjpeg).
+ *   onvif_export.c, onvif_verify.c
+ *               a range of recordings as an ONVIF Export File (fragmented MP4 sealed with an
+ *               RSASSA-PSS signature and an X.509 certificate, OpenSSL), and its verifier;
+ *               see docs/ONVIF-EXPORT.md.
  *
  * Times: utc_us are UTC microseconds since the epoch; dts/duration are 90 kHz ticks. */
 #ifndef SG_PLAYBACK_PLAYBACK_H
@@ -155,6 +159,94 @@ struct sg_export_info {
  * a negative code; out_path is removed on failure. */
 int sg_export_mp4(const struct sg_export_src *src, int n, int64_t from_us, int64_t to_us,
                   const char *out_path, struct sg_export_info *info);
+
+/* ---- onvif_export.c, onvif_verify.c ---- */
+
+/* The key an ONVIF export is signed with: an RSA private key (at least 2048 bits, as the
+ * specification requires) and the X.509 certificate of its public key, which goes into every
+ * file it signs. Opaque (OpenSSL objects). */
+struct sg_onvif_signer;
+
+/* Makes a new RSA key of `bits` (0: 3072; fewer than 2048 are refused) and a self-signed
+ * certificate for it (subject CN = common_name, valid for `days` from now, 0: 10 years). When
+ * key_path and cert_path are given, the key is written there as PEM (mode 0600) and the
+ * certificate as PEM; an existing file is never overwritten (SG_E_EXISTS). NULL paths: the
+ * signer exists only in memory. Returns 0 or a negative code; the caller destroys *out. */
+int sg_onvif_signer_create(const char *key_path, const char *cert_path, const char *common_name,
+                           int bits, int days, struct sg_onvif_signer **out);
+/* Loads a PEM private key and its certificate (PEM or DER). Refuses (SG_E_UNSUPPORTED) a key
+ * that is not RSA or shorter than 2048 bits, and (SG_E_CONFIG) a certificate that is not the
+ * key's. Returns 0, -ENOENT, SG_E_CORRUPT for an unreadable file, or another negative code. */
+int sg_onvif_signer_load(const char *key_path, const char *cert_path, struct sg_onvif_signer **out);
+void sg_onvif_signer_destroy(struct sg_onvif_signer **s); /* accepts NULL; leaves NULL */
+/* The signer's certificate, DER (borrowed from s). */
+void sg_onvif_signer_cert(const struct sg_onvif_signer *s, const uint8_t **der, size_t *len);
+
+/* What the file says about where the video comes from and who exported it (the
+ * SurveillanceExportBox, and optionally an AdditionalUserInformationBox). Borrowed strings,
+ * UTF-8, at most SG_ONVIF_STR_MAX bytes each; NULL is an empty string. The userinfo of a URL
+ * ("user:password@") is removed before it is written. */
+#define SG_ONVIF_STR_MAX 1024
+struct sg_onvif_desc {
+    const char *unit_name;     /* the exporting unit (this server) */
+    const char *unit_url;
+    const char *unit_mac;
+    const char *operator_name; /* who exported */
+    const char *source_name;   /* the camera */
+    const char *source_url;
+    const char *source_mac;
+    const char *source_line;   /* input line token of a multi-channel device */
+    const char *user_info;     /* NULL or "": no auib box; e.g. case number and reason */
+    int64_t export_time_us;    /* when the export started, UTC; 0: now */
+};
+
+/* Writes the frames of [from_us, to_us) found in src (ordered by start) to out_path as an
+ * ONVIF Export File: ftyp + moov, one moof + mdat per recorded GOP (with its prft, real time
+ * kept between fragments and files, the recorded bytes and parameter sets unchanged), then the
+ * file-level meta box (suep, cstb, ipro/sinf/schm 'oeff'/schi: sibo, cert[, auib]) whose
+ * signature covers every byte of the file before and in it. Selection and info as
+ * sg_export_mp4. Returns 0, SG_E_NOTFOUND when there is no frame in the range, -EINVAL for a
+ * bad desc string, SG_E_UNSUPPORTED when the parameter sets change within the range, or another
+ * negative code; out_path is removed on failure (it must not be a symlink). */
+int sg_onvif_export(const struct sg_export_src *src, int n, int64_t from_us, int64_t to_us,
+                    const struct sg_onvif_desc *desc, const struct sg_onvif_signer *signer,
+                    const char *out_path, struct sg_export_info *info);
+
+#define SG_ONVIF_REPORT_STR 256
+struct sg_onvif_report {
+    int signatures;            /* signing instances (sinf boxes) found */
+    int valid;                 /* of them, with a signature that verifies */
+    int trusted;               /* 1: the export's certificate is the trusted one given */
+    /* the export's (first) signature */
+    char subject[SG_ONVIF_REPORT_STR], issuer[SG_ONVIF_REPORT_STR];
+    char cert_sha256[65];      /* hex SHA-256 of the DER certificate */
+    int64_t cert_not_before_us, cert_not_after_us;
+    char user_info[SG_ONVIF_REPORT_STR];
+    /* suep and cstb */
+    char unit_name[SG_ONVIF_REPORT_STR], unit_url[SG_ONVIF_REPORT_STR];
+    char unit_mac[SG_ONVIF_REPORT_STR], operator_name[SG_ONVIF_REPORT_STR];
+    char source_name[SG_ONVIF_REPORT_STR], source_url[SG_ONVIF_REPORT_STR];
+    char source_mac[SG_ONVIF_REPORT_STR], source_line[SG_ONVIF_REPORT_STR];
+    int64_t export_time_us;    /* 0 when absent */
+    int64_t start_utc_us;      /* cstb: wall-clock of the media timeline's origin; 0: none */
+    /* the media */
+    int64_t fragments, frames;
+    int64_t first_utc_us, last_utc_us; /* from the fragments' prft (0: none) */
+    int64_t sealed_bytes;      /* bytes covered by the export's signature */
+    int64_t unsealed_bytes;    /* after the meta box: an mfra, which the format leaves unsealed */
+    char problem[512];         /* the first thing found wrong ("" when none) */
+};
+
+/* Checks an ONVIF Export File: its box structure, every signing instance (RSASSA-PSS, SHA-256,
+ * over the file up to the end of that instance with its signature zeroed) and, when
+ * trusted_der is given, that the export's certificate is that one. Reads nothing but path.
+ * Returns 0 when every signature verifies (and the certificate is the trusted one, if given),
+ * SG_E_CORRUPT when the file is not intact or not a valid export (rep->problem says why and
+ * where), SG_E_AUTH when it is intact but signed with another certificate, SG_E_UNSUPPORTED for
+ * a signature algorithm other than RSASSA-PSS, or another negative code when it could not be
+ * read. */
+int sg_onvif_verify(const char *path, const uint8_t *trusted_der, size_t trusted_len,
+                    struct sg_onvif_report *rep);
 
 /* ---- snapshot.c ---- */
 

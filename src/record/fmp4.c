@@ -92,16 +92,35 @@ static void hvcc(struct sg_buf *b, const struct sg_codec_params *p)
     box_close(b, box);
 }
 
-int sg_fmp4_init_segment(struct sg_buf *b, const struct sg_codec_params *p)
+/* The decoder configuration of the sample entry: built from parameter sets (p), or a
+ * configuration record copied verbatim (raw, raw_len: the avcC / hvcC payload). */
+struct config {
+    const struct sg_codec_params *p;
+    const uint8_t *raw;
+    size_t raw_len;
+};
+
+static void config_box(struct sg_buf *b, int h265, const struct config *c)
+{
+    size_t box;
+
+    if (!c->raw) {
+        if (h265)
+            hvcc(b, c->p);
+        else
+            avcc(b, c->p);
+        return;
+    }
+    box = box_open(b, h265 ? "hvcC" : "avcC");
+    sg_buf_append(b, c->raw, c->raw_len);
+    box_close(b, box);
+}
+
+static int init_segment(struct sg_buf *b, int codec, int width, int height, const struct config *c)
 {
     size_t moov, trak, mdia, minf, stbl, stsd, entry, dinf, box, mvex;
-    int h265 = p->codec == SG_CODEC_H265;
+    int h265 = codec == SG_CODEC_H265;
     size_t start = b->len;
-
-    if (!p->sps_len || !p->pps_len || (h265 && !p->vps_len) || p->width <= 0 || p->height <= 0)
-        return SG_E_PROTO;
-    if ((!h265 && p->sps_len < 4))
-        return SG_E_PROTO;
 
     box = box_open(b, "ftyp");
     sg_buf_append(b, "iso6", 4);
@@ -137,8 +156,8 @@ int sg_fmp4_init_segment(struct sg_buf *b, const struct sg_codec_params *p)
     sg_buf_put_u16(b, 0);            /* volume: video */
     sg_buf_put_u16(b, 0);
     matrix(b);
-    sg_buf_put_u32(b, (uint32_t)p->width << 16);
-    sg_buf_put_u32(b, (uint32_t)p->height << 16);
+    sg_buf_put_u32(b, (uint32_t)width << 16);
+    sg_buf_put_u32(b, (uint32_t)height << 16);
     box_close(b, box);
 
     mdia = box_open(b, "mdia");
@@ -178,8 +197,8 @@ int sg_fmp4_init_segment(struct sg_buf *b, const struct sg_codec_params *p)
     sg_buf_put_zero(b, 6);
     sg_buf_put_u16(b, 1);            /* data_reference_index */
     sg_buf_put_zero(b, 16);          /* pre_defined, reserved */
-    sg_buf_put_u16(b, (uint16_t)p->width);
-    sg_buf_put_u16(b, (uint16_t)p->height);
+    sg_buf_put_u16(b, (uint16_t)width);
+    sg_buf_put_u16(b, (uint16_t)height);
     sg_buf_put_u32(b, 0x00480000);   /* 72 dpi */
     sg_buf_put_u32(b, 0x00480000);
     sg_buf_put_u32(b, 0);
@@ -190,10 +209,7 @@ int sg_fmp4_init_segment(struct sg_buf *b, const struct sg_codec_params *p)
     }
     sg_buf_put_u16(b, 0x0018);       /* depth */
     sg_buf_put_u16(b, 0xffff);       /* pre_defined = -1 */
-    if (h265)
-        hvcc(b, p);
-    else
-        avcc(b, p);
+    config_box(b, h265, c);
     box_close(b, entry);
     box_close(b, stsd);
     box = fullbox_open(b, "stts", 0, 0);
@@ -226,6 +242,45 @@ int sg_fmp4_init_segment(struct sg_buf *b, const struct sg_codec_params *p)
     box_close(b, moov);
     /* Every put above fails only on OOM; check once. */
     return b->data && b->len > start ? 0 : -ENOMEM;
+}
+
+int sg_fmp4_init_segment(struct sg_buf *b, const struct sg_codec_params *p)
+{
+    struct config c = { .p = p };
+    int h265 = p->codec == SG_CODEC_H265;
+
+    if (!p->sps_len || !p->pps_len || (h265 && !p->vps_len) || p->width <= 0 || p->height <= 0)
+        return SG_E_PROTO;
+    if ((!h265 && p->sps_len < 4))
+        return SG_E_PROTO;
+    return init_segment(b, p->codec, p->width, p->height, &c);
+}
+
+int sg_fmp4_init_segment_config(struct sg_buf *b, int codec, int width, int height,
+                                const uint8_t *config, size_t config_len)
+{
+    struct config c = { .raw = config, .raw_len = config_len };
+
+    if ((codec != SG_CODEC_H264 && codec != SG_CODEC_H265) || width <= 0 || width > 0xffff ||
+        height <= 0 || height > 0xffff || !config || config_len < 7 || config_len > 0xffff ||
+        config[0] != 1)
+        return SG_E_PROTO;
+    return init_segment(b, codec, width, height, &c);
+}
+
+size_t sg_fmp4_box_open(struct sg_buf *b, const char *type)
+{
+    return box_open(b, type);
+}
+
+size_t sg_fmp4_fullbox_open(struct sg_buf *b, const char *type, uint8_t version, uint32_t flags)
+{
+    return fullbox_open(b, type, version, flags);
+}
+
+void sg_fmp4_box_close(struct sg_buf *b, size_t off)
+{
+    box_close(b, off);
 }
 
 uint64_t sg_ntp_from_utc_us(int64_t utc_us)

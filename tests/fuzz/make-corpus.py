@@ -267,6 +267,27 @@ def scan_seeds(media, build):
         subprocess.run([gen, os.path.join(media, src), os.path.join(d, out)] + args, check=True)
 
 
+def onvif_seeds(build):
+    """Signed exports of the scan seeds (the real writer), one of them countersigned by the
+    independent checker (tests/tools/onvif_check.py) as the specification's repeated signing
+    does it, with a throw-away key made by the openssl program."""
+    import tempfile
+    gen = os.path.join(build, "fuzz_gen_onvif_seed")
+    check = os.path.join(HERE, "..", "tools", "onvif_check.py")
+    d = os.path.join(CORPUS, "onvif")
+    os.makedirs(d, exist_ok=True)
+    for src, out in (("h264_2frag.mp4", "h264_signed.mp4"), ("h265_1frag.mp4", "h265_signed.mp4")):
+        subprocess.run([gen, os.path.join(CORPUS, "scan", src), os.path.join(d, out)], check=True)
+    with tempfile.TemporaryDirectory(prefix="sg-corpus-") as tmp:
+        key, cert = os.path.join(tmp, "k.pem"), os.path.join(tmp, "c.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                        "-out", cert, "-subj", "/CN=countersigner", "-days", "1"], check=True,
+                       capture_output=True)
+        subprocess.run([sys.executable, check, os.path.join(d, "h265_signed.mp4"), "--countersign",
+                        key, cert, os.path.join(d, "h265_countersigned.mp4"), "--info", "seed"],
+                       check=True)
+
+
 def main():
     if len(sys.argv) != 3:
         sys.exit(__doc__)
@@ -277,6 +298,7 @@ def main():
     sdp_seeds(sdp, h265_ps)
     url_seeds()
     scan_seeds(media, build)
+    onvif_seeds(build)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@
 # corpus as DIR/<target>/ (for coverage reports or minimising into the seeds by hand).
 set -u
 
-ALL_TARGETS="rtsp sdp h26x rtp url scan fragindex http auth manifest"
+ALL_TARGETS="rtsp sdp h26x rtp url scan fragindex onvif http auth manifest"
 
 usage() {
     echo "usage: $0 BUILD_DIR SECONDS [TARGET...]   (targets: $ALL_TARGETS)" >&2
@@ -28,6 +28,7 @@ max_len() {
     url)  echo 2048 ;;   # URLs up to 1023 characters
     scan) echo 16384 ;;
     fragindex) echo 16384 ;;
+    onvif) echo 16384 ;; # a seed (2 fragments, a 2048-bit signature and certificate) is ~2 KiB
     http) echo 2048 ;;   # paths up to 512 characters are served; longer ones refused
     auth) echo 1100 ;;   # login takes passwords up to 1024 bytes
     manifest) echo 8192 ;;  # the signed seed manifest is about 1.5 KiB
@@ -76,8 +77,8 @@ run_one() {
     cp "$here/corpus/$t/"* "$dir/corpus/"
     [ -f "$here/$t.dict" ] && dict=("-dict=$here/$t.dict")
     rm -f "$artifacts/$t-"*
-    # TMPDIR: fuzz_scan's and fuzz_fragindex's scratch files and fuzz_manifest's package live
-    # (and die) in the work directory.
+    # TMPDIR: fuzz_scan's, fuzz_fragindex's and fuzz_onvif's scratch files and fuzz_manifest's
+    # package live (and die) in the work directory.
     TMPDIR=$dir/tmp "$build/fuzz_$t" -max_total_time="$secs" -max_len="$(max_len "$t")" \
         -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
         -artifact_prefix="$artifacts/$t-" "${dict[@]}" "$dir/corpus" >"$logs/$t.log" 2>&1
