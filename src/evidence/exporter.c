@@ -68,6 +68,14 @@ struct sg_exporter {
     atomic_int stop;
 };
 
+/* What the cut of every range of one export needs. */
+struct job_ctx {
+    const struct sg_exporter_opts *o;
+    int onvif;                           /* ONVIF Export Files instead of plain MP4 */
+    struct sg_onvif_signer *signer;      /* onvif: the site's RSA key and certificate */
+    struct sg_onvif_desc desc;           /* onvif: unit, operator, user info (source per range) */
+};
+
 /* ---- one range ---- */
 
 static int playable(const struct sg_segment *s)
@@ -93,7 +101,7 @@ static void list_gaps(const struct sg_segment *g, int n, int64_t from, int64_t t
 }
 
 /* Cuts one run of segments (one decoder configuration) into media/name under dir. */
-static int cut(const struct sg_exporter_opts *o, const char *format, const struct sg_segment *g, int n,
+static int cut(const struct job_ctx *x, const struct sg_camera *cam, const struct sg_segment *g, int n,
                int64_t from, int64_t to, const char *dir, const char *name, struct sg_export_info *info)
 {
     struct sg_export_src *src = calloc((size_t)n + 1, sizeof(*src));
@@ -107,17 +115,21 @@ static int cut(const struct sg_exporter_opts *o, const char *format, const struc
         return -ENOMEM;
     }
     for (int i = 0; i < n; i++) {
-        if (!playable(&g[i]) || sg_segment_path(o->roots, o->n_roots, &g[i], paths[m]) < 0)
+        if (!playable(&g[i]) || sg_segment_path(x->o->roots, x->o->n_roots, &g[i], paths[m]) < 0)
             continue;
         src[m] = (struct sg_export_src){ .path = paths[m], .start_us = g[i].start_us, .end_us = g[i].end_us };
         m++;
     }
     r = SG_E_NOTFOUND;
     if (m && snprintf(out, sizeof(out), "%s/media/%s", dir, name) < (int)sizeof(out)) {
-        if (!strcmp(format, "onvif"))
-            r = SG_E_UNSUPPORTED; /* ONVIF export files: wired when the writer lands */
-        else
+        if (x->onvif) {
+            struct sg_onvif_desc d = x->desc;
+            d.source_name = cam->name;
+            d.source_url = cam->main_url; /* the writer drops any user:password@ */
+            r = sg_onvif_export(src, m, from, to, &d, x->signer, out, info);
+        } else {
             r = sg_export_mp4(src, m, from, to, out, info);
+        }
     }
     free(src);
     free(paths);
@@ -126,16 +138,17 @@ static int cut(const struct sg_exporter_opts *o, const char *format, const struc
 
 /* Exports range `seq` into media files of dir; fills the package items (several when the
  * picture size changes inside the range). Returns the number of items filled or <0. */
-static int export_range(struct sg_catalog *cat, const struct sg_exporter_opts *o, const char *format,
-                        int seq, const struct sg_export_range *rg, const char *dir, struct part *items,
+static int export_range(struct sg_catalog *cat, const struct job_ctx *x, int seq, const struct sg_export_range *rg, const char *dir, struct part *items,
                         int max_items)
 {
     struct sg_segment *g = NULL;
     struct sg_camera cam;
     int n, filled = 0, r = 0;
 
-    if ((r = sg_catalog_camera_get(cat, rg->camera_id, &cam)) < 0)
+    if ((r = sg_catalog_camera_get(cat, rg->camera_id, &cam)) < 0) {
+        memset(&cam, 0, sizeof(cam));
         snprintf(cam.name, sizeof(cam.name), "camera %" PRId64, rg->camera_id);
+    }
     if ((n = sg_catalog_segment_list(cat, rg->camera_id, SG_STREAM_MAIN, -1, rg->start_us, rg->end_us, &g)) < 0)
         return n;
     /* runs of segments with one codec and picture size: one file each */
@@ -162,7 +175,7 @@ static int export_range(struct sg_catalog *cat, const struct sg_exporter_opts *o
                      filled + 1);
         else
             snprintf(it->file, sizeof(it->file), "%02d-camera%" PRId64 ".mp4", seq + 1, rg->camera_id);
-        r = n ? cut(o, format, g + a, b - a, from, to, dir, it->file, &info) : SG_E_NOTFOUND;
+        r = n ? cut(x, &cam, g + a, b - a, from, to, dir, it->file, &info) : SG_E_NOTFOUND;
         if (r == SG_E_NOTFOUND) {
             it->file[0] = 0; /* nothing recorded: the manifest says so, with the whole range as a gap */
         } else if (r < 0) {
@@ -327,6 +340,38 @@ static void audit_result(struct sg_catalog *cat, const struct sg_export_job *j, 
     json_decref(detail);
 }
 
+/* Cuts s (UTF-8) to at most max bytes without splitting a character. */
+static void utf8_cut(char *s, size_t max)
+{
+    size_t n = strlen(s), k;
+
+    if (n <= max)
+        return;
+    k = max;
+    while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80)
+        k--; /* s[k] is the lead byte of the character that would be split: cut before it */
+    s[k] = 0;
+}
+
+/* The site's ONVIF signing key and certificate (RSA: the format requires RSASSA-PSS), in
+ * key_dir next to its Ed25519 key; made on the first ONVIF export. The package manifest, signed
+ * with the Ed25519 key, holds each file's hash, and so vouches for the certificate inside it. */
+static int onvif_signer(const struct sg_exporter_opts *o, const struct sg_site *site, struct sg_onvif_signer **out)
+{
+    char key[PATH_MAX], crt[PATH_MAX], cn[SG_NAME_MAX + 32];
+    int r;
+
+    if (snprintf(key, sizeof(key), "%s/site-%" PRId64 "-onvif.key", o->key_dir, site->id) >= (int)sizeof(key) ||
+        snprintf(crt, sizeof(crt), "%s/site-%" PRId64 "-onvif.crt", o->key_dir, site->id) >= (int)sizeof(crt))
+        return -ENAMETOOLONG;
+    if ((r = sg_onvif_signer_load(key, crt, out)) != -ENOENT)
+        return r;
+    snprintf(cn, sizeof(cn), "Sargas %s (site %" PRId64 ")", site->name, site->id);
+    if ((r = sg_onvif_signer_create(key, crt, cn, 3072, 0, out)) == 0)
+        sg_info("export", 0, "made the ONVIF export key of site %" PRId64 ": %s", site->id, crt);
+    return r;
+}
+
 /* Hands the parts that hold a file to the package writer. */
 static int write_package(struct sg_catalog *cat, const struct sg_exporter_opts *o, const struct sg_export_job *j,
                          const struct sg_site *site, const unsigned char *sk, const char *work,
@@ -382,8 +427,11 @@ static int run_export(struct sg_catalog *cat, const struct sg_exporter_opts *o, 
     struct sg_export_range *rg = NULL;
     struct part *parts = NULL;
     struct sg_site site;
+    struct job_ctx x = { .o = o, .onvif = !strcmp(j->format, "onvif") };
     unsigned char sk[SG_SECKEY_BYTES];
     char work[PATH_MAX], media[PATH_MAX], zip[PATH_MAX], tmpzip[PATH_MAX], top[64], sha[65];
+    char unit[SG_NAME_MAX + 16], user_info[SG_REASON_MAX + 160];
+    struct sg_case cs;
     int n, n_parts = 0, r;
     int64_t bytes = 0;
 
@@ -392,6 +440,22 @@ static int run_export(struct sg_catalog *cat, const struct sg_exporter_opts *o, 
     if ((r = sg_catalog_site_get(cat, j->site_id, &site)) < 0 || (r = sg_sitekey_load(o->key_dir, j->site_id, sk)) < 0) {
         free(rg);
         return r;
+    }
+    if (x.onvif) {
+        if ((r = onvif_signer(o, &site, &x.signer)) < 0) {
+            sg_error("export", 0, "export %" PRId64 ": no ONVIF signing key: %s", j->id, sg_strerror(r));
+            free(rg);
+            sodium_memzero(sk, sizeof(sk));
+            return r;
+        }
+        snprintf(unit, sizeof(unit), "Sargas, %s", site.name);
+        if (j->case_id && sg_catalog_case_get(cat, j->case_id, &cs) == 0)
+            snprintf(user_info, sizeof(user_info), "case %s; export %" PRId64 ": %s", cs.reference, j->id, j->reason);
+        else
+            snprintf(user_info, sizeof(user_info), "export %" PRId64 ": %s", j->id, j->reason);
+        utf8_cut(user_info, SG_ONVIF_STR_MAX);
+        x.desc = (struct sg_onvif_desc){ .unit_name = unit, .operator_name = j->user_name,
+                                         .user_info = user_info, .export_time_us = sg_utc_us() };
     }
     snprintf(top, sizeof(top), "export-%" PRId64, j->id);
     if (snprintf(work, sizeof(work), "%s/.work-%" PRId64, o->export_dir, j->id) >= (int)sizeof(work) ||
@@ -414,7 +478,7 @@ static int run_export(struct sg_catalog *cat, const struct sg_exporter_opts *o, 
             r = -EINTR;
             goto out;
         }
-        if ((r = export_range(cat, o, j->format, i, &rg[i], work, parts + n_parts, MAX_PARTS)) < 0)
+        if ((r = export_range(cat, &x, i, &rg[i], work, parts + n_parts, MAX_PARTS)) < 0)
             goto out;
         n_parts += r;
         sg_catalog_export_set_state(cat, j->id, SG_EXPORT_RUNNING, 0.9 * (i + 1) / n, NULL);
@@ -434,6 +498,7 @@ static int run_export(struct sg_catalog *cat, const struct sg_exporter_opts *o, 
     r = 0;
 out:
     sodium_memzero(sk, sizeof(sk));
+    sg_onvif_signer_destroy(&x.signer);
     unlink(tmpzip);
     remove_tree(work);
     free(parts);

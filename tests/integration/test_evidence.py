@@ -27,7 +27,7 @@ import zipfile
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import BUILD, Env, check, ffprobe_frames, mp4inspect, poll, run, stream_segments, utc_us  # noqa: E402
+from harness import BUILD, SOURCE, Env, check, ffprobe_frames, mp4inspect, poll, run, stream_segments, utc_us  # noqa: E402
 
 PW = "evidence-password-1"
 GOP_US = 2_000_000  # fakecam: a keyframe every 50 frames at 25 fps
@@ -238,6 +238,34 @@ def test_evidence():
             rc, txt = verify([os.path.join(BUILD, "sargas-verify"), copy, "--key", keyfile])
             check(rc == 1 and "NOT VERIFIED" in txt and name in txt,
                   "%s: the verifier did not fail naming %s (%d):\n%s" % (what, name, rc, txt))
+        shutil.rmtree(tmp, ignore_errors=True)
+
+        # the same footage of camera 1 as an ONVIF Export File (a single range, not a case):
+        # sealed with the site's RSA certificate; an independent checker (own box parser,
+        # openssl, ffmpeg) accepts it, and the signed package covers it
+        st, job, _ = ivy("POST", "/api/v1/exports", {"items": [{"camera_id": cams[0], "start": rfc(a1), "end": rfc(b1)}],
+                                                     "reason": "ONVIF copy for the court", "format": "onvif"}, expect=202)
+        job = poll(lambda: (lambda j: j if j["state"] in ("done", "failed") else None)(
+            ivy("GET", "/api/v1/exports/%d" % job["id"], expect=200)[1]), 120, "the ONVIF export")
+        check(job["state"] == "done" and job["format"] == "onvif", "ONVIF export: %s" % job)
+        st, data, _ = ivy("GET", job["download"], expect=200)
+        tmp = tempfile.mkdtemp(prefix="sg-evidence-onvif-")
+        with open(os.path.join(tmp, "p.zip"), "wb") as f:
+            f.write(data)
+        with zipfile.ZipFile(os.path.join(tmp, "p.zip")) as z:
+            z.extractall(tmp)
+        pkg = os.path.join(tmp, "export-%d" % job["id"])
+        keyfile = os.path.join(tmp, "site.pub")
+        with open(keyfile, "wb") as f:
+            f.write(key if isinstance(key, bytes) else key.encode())
+        rc, txt = verify([os.path.join(BUILD, "sargas-verify"), pkg, "--key", keyfile])
+        check(rc == 0, "the ONVIF package does not verify (%d):\n%s" % (rc, txt))
+        mp4s = sorted(os.listdir(os.path.join(pkg, "media")))
+        check(len(mp4s) == 1, "ONVIF package media: %s" % mp4s)
+        r = subprocess.run([sys.executable, os.path.join(SOURCE, "tests", "tools", "onvif_check.py"),
+                            os.path.join(pkg, "media", mp4s[0]), "--operator", "ivy", "--source-name", "evid-cam1"],
+                           capture_output=True, text=True, timeout=300)
+        check(r.returncode == 0, "the ONVIF checker refused the export:\n%s%s" % (r.stdout, r.stderr))
         shutil.rmtree(tmp, ignore_errors=True)
 
         # closing the case releases its locks, with a reason
