@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <linux/ioprio.h>
+#include <openssl/evp.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdatomic.h>
@@ -253,50 +254,81 @@ static int zip_tree(struct archive *a, const char *dir, const char *rel, const c
     return r;
 }
 
-static int zip_dir(const char *dir, const char *top, const char *zip_path)
+/* The ZIP goes straight to its file and through SHA-256 (OpenSSL: the CPU's SHA extensions
+ * where it has them) as it is written, so the package is read once for the archive, not twice. */
+struct zip_out {
+    int fd;
+    EVP_MD_CTX *md;
+    int64_t bytes;
+    int err;
+};
+
+static la_ssize_t zip_write(struct archive *a, void *opaque, const void *buf, size_t n)
+{
+    struct zip_out *z = opaque;
+    size_t done = 0;
+
+    (void)a;
+    while (done < n) {
+        ssize_t w = write(z->fd, (const char *)buf + done, n - done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            z->err = w < 0 ? -errno : -EIO;
+            return -1;
+        }
+        done += (size_t)w;
+    }
+    EVP_DigestUpdate(z->md, buf, n);
+    z->bytes += (int64_t)n;
+    return (la_ssize_t)n;
+}
+
+/* Writes the tree under dir as zip_path (stored entries under top/); fills its SHA-256 (hex)
+ * and size. The file is fsynced. */
+static int zip_dir(const char *dir, const char *top, const char *zip_path, char sha_hex[65], int64_t *size)
 {
     struct archive *a = archive_write_new();
+    struct zip_out z = { .fd = -1 };
+    unsigned char h[EVP_MAX_MD_SIZE];
+    unsigned int hl = 0;
     int r;
 
-    if (!a)
+    if (!a || !(z.md = EVP_MD_CTX_new()) || !EVP_DigestInit_ex(z.md, EVP_sha256(), NULL)) {
+        archive_write_free(a);
+        EVP_MD_CTX_free(z.md);
         return -ENOMEM;
+    }
+    if ((z.fd = open(zip_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640)) < 0) {
+        r = -errno;
+        archive_write_free(a);
+        EVP_MD_CTX_free(z.md);
+        return r;
+    }
     if (archive_write_set_format_zip(a) != ARCHIVE_OK ||
         archive_write_set_options(a, "zip:compression=store") != ARCHIVE_OK ||
-        archive_write_open_filename(a, zip_path) != ARCHIVE_OK) {
+        archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
+        archive_write_open(a, &z, NULL, zip_write, NULL) != ARCHIVE_OK) {
         sg_error("export", 0, "cannot write %s: %s", zip_path, archive_error_string(a));
-        archive_write_free(a);
-        return SG_E_CORRUPT;
+        r = SG_E_CORRUPT;
+        goto out;
     }
     r = zip_tree(a, dir, "", top);
     if (archive_write_close(a) != ARCHIVE_OK && !r) {
         sg_error("export", 0, "cannot finish %s: %s", zip_path, archive_error_string(a));
-        r = SG_E_CORRUPT;
+        r = z.err ? z.err : SG_E_CORRUPT;
     }
-    archive_write_free(a);
-    return r;
-}
-
-static int file_sha256(const char *path, char hex[65], int64_t *size)
-{
-    crypto_hash_sha256_state st;
-    unsigned char h[crypto_hash_sha256_BYTES];
-    static __thread unsigned char buf[ZIP_CHUNK];
-    int fd = open(path, O_RDONLY | O_CLOEXEC), r = 0;
-    ssize_t got;
-
-    if (fd < 0)
-        return -errno;
-    *size = 0;
-    crypto_hash_sha256_init(&st);
-    while ((got = read(fd, buf, sizeof(buf))) > 0) {
-        crypto_hash_sha256_update(&st, buf, (size_t)got);
-        *size += got;
-    }
-    if (got < 0)
+    if (!r && fsync(z.fd) < 0)
         r = -errno;
-    close(fd);
-    crypto_hash_sha256_final(&st, h);
-    sg_hex(h, sizeof(h), hex);
+    if (!r) {
+        EVP_DigestFinal_ex(z.md, h, &hl);
+        sg_hex(h, hl, sha_hex);
+        *size = z.bytes;
+    }
+out:
+    archive_write_free(a);
+    EVP_MD_CTX_free(z.md);
+    close(z.fd);
     return r;
 }
 
@@ -485,7 +517,7 @@ static int run_export(struct sg_catalog *cat, const struct sg_exporter_opts *o, 
     }
     if ((r = write_package(cat, o, j, &site, sk, work, parts, n_parts)) < 0)
         goto out;
-    if ((r = zip_dir(work, top, tmpzip)) < 0 || (r = file_sha256(tmpzip, sha, &bytes)) < 0)
+    if ((r = zip_dir(work, top, tmpzip, sha, &bytes)) < 0)
         goto out;
     if (rename(tmpzip, zip) < 0) {
         r = -errno;
