@@ -356,7 +356,7 @@ static const char readme_tail[] =
     "  1. Get the site's public key from the site itself, not from this package (its\n"
     "     administrators can give it as a file, site.pub, and publish its fingerprint).\n"
     "  2. Run the verifier, a small program that can be built alone from the Sargas sources\n"
-    "     (cmake --build build --target sargas-verify):\n\n"
+    "     (cmake -S tools/verify -B build-verify && cmake --build build-verify):\n\n"
     "         sargas-verify --key site.pub THIS_DIRECTORY\n\n"
     "     It checks the signature and every file's size and hash, names every problem, and\n"
     "     ends with \"VERDICT: VERIFIED\" or \"VERDICT: NOT VERIFIED\".\n"
