@@ -11,6 +11,7 @@
  * package that the verifier would refuse. */
 #include "evidence/package.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -193,8 +194,22 @@ out:
     return r;
 }
 
+/* Renames tmp to name unless name exists (-EEXIST). renameat2 leaves no second name behind
+ * after a crash; file systems without RENAME_NOREPLACE get link + unlink. */
+static int rename_noreplace(int dfd, const char *tmp, const char *name)
+{
+    if (renameat2(dfd, tmp, dfd, name, RENAME_NOREPLACE) == 0)
+        return 0;
+    if (errno != EINVAL && errno != ENOSYS)
+        return -errno;
+    if (linkat(dfd, tmp, dfd, name, 0) < 0)
+        return -errno;
+    unlinkat(dfd, tmp, 0);
+    return 0;
+}
+
 /* Writes data as dfd/name through a temporary name, durably. no_replace: fail with -EEXIST
- * rather than replace an existing name (linkat). */
+ * rather than replace an existing name. */
 static int write_file(struct writer *w, const char *name, const void *data, size_t len, int no_replace)
 {
     struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
@@ -216,11 +231,8 @@ static int write_file(struct writer *w, const char *name, const void *data, size
         goto fail;
     }
     if (no_replace) {
-        if (linkat(w->dfd, tmp, w->dfd, name, 0) < 0) {
-            r = -errno;
+        if ((r = rename_noreplace(w->dfd, tmp, name)) < 0)
             goto fail;
-        }
-        unlinkat(w->dfd, tmp, 0);
     } else if (renameat(w->dfd, tmp, w->dfd, name) < 0) {
         r = -errno;
         goto fail;
@@ -231,6 +243,47 @@ static int write_file(struct writer *w, const char *name, const void *data, size
 fail:
     unlinkat(w->dfd, tmp, 0);
     return fail(w, r, "%s: %s", name, strerror(-r));
+}
+
+/* 1 when `name` in directory `fd` (the package, or media/ when media) will be listed or is
+ * the writer's own. */
+static int expected_entry(const struct sg_evidence_info *in, const char *name, int media)
+{
+    static const char *const own[] = { "media", "README.txt", "manifest.sig", ".README.txt.tmp",
+                                        ".manifest.sig.tmp", ".manifest.json.tmp", NULL };
+
+    if (!strcmp(name, ".") || !strcmp(name, ".."))
+        return 1;
+    if (media) {
+        for (size_t i = 0; i < in->n_items; i++)
+            if (!strcmp(name, in->items[i].file))
+                return 1;
+        return 0;
+    }
+    for (int i = 0; own[i]; i++)
+        if (!strcmp(name, own[i]))
+            return 1;
+    return 0;
+}
+
+/* Refuses a directory holding anything the manifest will not list: the package would be
+ * signed and then fail verification (UNEXPECTED). fd is consumed. */
+static int check_nothing_else(struct writer *w, int fd, int media)
+{
+    DIR *d = fdopendir(fd);
+    struct dirent *de;
+    int r = 0;
+
+    if (!d) {
+        close(fd);
+        return fail(w, -errno, "cannot list the package directory: %s", strerror(errno));
+    }
+    while (r == 0 && (de = readdir(d)))
+        if (!expected_entry(w->info, de->d_name, media))
+            r = fail(w, -ENOTEMPTY, "%s%.200s: not a file of the package (it would not verify)",
+                     media ? "media/" : "", de->d_name);
+    closedir(d);
+    return r;
 }
 
 /* ---- README.txt ---- */
@@ -303,7 +356,7 @@ static const char readme_tail[] =
     "  1. Get the site's public key from the site itself, not from this package (its\n"
     "     administrators can give it as a file, site.pub, and publish its fingerprint).\n"
     "  2. Run the verifier, a small program that can be built alone from the Sargas sources\n"
-    "     (cmake --build build --target sargas-verify):\n\n"
+    "     (cmake -S tools/verify -B build-verify && cmake --build build-verify):\n\n"
     "         sargas-verify --key site.pub THIS_DIRECTORY\n\n"
     "     It checks the signature and every file's size and hash, names every problem, and\n"
     "     ends with \"VERDICT: VERIFIED\" or \"VERDICT: NOT VERIFIED\".\n"
@@ -414,10 +467,12 @@ static int manifest_bytes(struct writer *w, const unsigned char pk[32], const ch
     if (!s)
         return fail(w, -ENOMEM, "out of memory building the manifest");
     n = strlen(s);
-    if (!(*out = realloc(s, n + 2))) {
-        free(s);
+    *out = malloc(n + 2);
+    if (*out)
+        memcpy(*out, s, n);
+    free(s);
+    if (!*out)
         return fail(w, -ENOMEM, "out of memory building the manifest");
-    }
     (*out)[n] = '\n';
     (*out)[n + 1] = 0;
     *len = n + 1;
@@ -503,6 +558,9 @@ int sg_evidence_write(const char *dir, const struct sg_evidence_info *in_info,
         r = fail(&w, -errno, "fsync of media/: %s", strerror(errno));
         goto out;
     }
+    if ((r = check_nothing_else(&w, openat(w.dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC), 0)) < 0 ||
+        (r = check_nothing_else(&w, openat(w.mfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC), 1)) < 0)
+        goto out;
     r = sign_and_write(&w, sk);
 out:
     json_decref(w.files);

@@ -56,13 +56,15 @@ struct sg_evidence_info {
     size_t n_items;               /* at least 1 */
 };
 
-/* Completes the package in `dir` (which holds media/ with every item's file): hashes every
+/* Completes the package in `dir` (which holds media/ with every item's file and nothing else
+ * but what an earlier, interrupted call left): hashes every
  * file, writes README.txt, manifest.sig and then manifest.json (each to a temporary name,
  * fsynced, renamed), fsyncs the directories. sk: the site's secret key (borrowed). On failure
  * err (may be NULL) says why in one sentence; a package without manifest.json is incomplete
  * and the call may be repeated. Returns 0, -EINVAL (bad info: the message names the field),
  * -EEXIST (manifest.json exists: a package is written once), -ENOENT (a media file is
- * missing), or another negative errno. */
+ * missing), -ENOTEMPTY (dir or media/ holds a file that is not the package's), or another
+ * negative errno. */
 int sg_evidence_write(const char *dir, const struct sg_evidence_info *info,
                       const unsigned char sk[SG_EVIDENCE_SECKEY_BYTES], char *err, size_t err_len);
 

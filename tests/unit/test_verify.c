@@ -149,10 +149,12 @@ static void save_manifest(const char *pkg, json_t *m, const unsigned char *sk)
 {
     char *s = json_dumps(m, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
     size_t n = strlen(s);
+    char *bytes = malloc(n + 1);
 
-    s = realloc(s, n + 2);
-    s[n] = '\n';
-    put_manifest(pkg, s, n + 1, sk);
+    memcpy(bytes, s, n);
+    bytes[n] = '\n';
+    put_manifest(pkg, bytes, n + 1, sk);
+    free(bytes);
     free(s);
 }
 
@@ -443,8 +445,25 @@ static void test_writer_refusals(void)
         CHECK_EQ_INT(sg_evidence_write(pkg, &in, bad_sk, err, sizeof(err)), -EINVAL);
         CHECK(strstr(err, "key") != NULL);
     }
+    /* files that would not be listed, in the package or in media/ */
+    path_in(path, sizeof(path), pkg, "media/cam9.mp4.part");
+    write_bytes(path, "x", 1);
+    CHECK_EQ_INT(sg_evidence_write(pkg, &in, sk1, err, sizeof(err)), -ENOTEMPTY);
+    CHECK(strstr(err, "media/cam9.mp4.part") != NULL);
+    CHECK(unlink(path) == 0);
+    path_in(path, sizeof(path), pkg, "notes.txt");
+    write_bytes(path, "x", 1);
+    CHECK_EQ_INT(sg_evidence_write(pkg, &in, sk1, err, sizeof(err)), -ENOTEMPTY);
+    CHECK(unlink(path) == 0);
     path_in(path, sizeof(path), pkg, "manifest.json");
     CHECK(stat(path, &st) < 0); /* nothing was signed */
+    /* what an interrupted earlier call left is taken over */
+    path_in(path, sizeof(path), pkg, ".manifest.json.tmp");
+    write_bytes(path, "{", 1);
+    path_in(path, sizeof(path), pkg, ".README.txt.tmp");
+    write_bytes(path, "old", 3);
+    path_in(path, sizeof(path), pkg, "manifest.sig");
+    write_bytes(path, "old\n", 4);
     /* after the refusals the same directory still becomes a good package (no case) */
     CHECK_EQ_INT(sg_evidence_write(pkg, &in, sk1, err, sizeof(err)), 0);
     {
@@ -653,6 +672,7 @@ static void test_manifest_edits(void)
     json_object_set_new(json_object_get(m, "export"), "reason", json_string("nothing happened"));
     set_site_key(m, pk2);
     save_manifest(pkg, m, sk2);
+    json_decref(m);
     rep = verify(pkg, pk1, NULL);
     CHECK_EQ_INT(rep->sig, SG_VERIFY_SIG_UNTRUSTED);
     CHECK_STR(rep->fingerprint, fp2);
@@ -782,12 +802,12 @@ static void test_hostile_paths(void)
     CHECK(has_error(rep, "files[5].path \"../../etc/passwd\": refused, contains \"..\""));
     CHECK(has_error(rep, "refused, contains a backslash"));
     CHECK(has_error(rep, "files[7].path \"media/./cam7-main.mp4\": refused"));
-    CHECK(has_error(rep, "files[8].path \"README.txt\": listed twice"));
+    CHECK(has_error(rep, "files: \"README.txt\" listed more than once"));
     CHECK(has_error(rep, "files[9].path \"manifest.sig\": refused"));
     CHECK_EQ_INT(rep->n_errors, 7);
-    CHECK_EQ_INT(rep->n_files, 3); /* only the three good entries were opened */
-    CHECK_EQ_INT(count_not_ok(rep), 0);
-    CHECK_EQ_INT(rep->problems, 7);
+    CHECK_EQ_INT(rep->n_files, 4); /* only the good entries were opened (README.txt twice) */
+    CHECK_EQ_INT(count_not_ok(rep), 1); /* the second README.txt entry's size */
+    CHECK_EQ_INT(rep->problems, 8);
     for (size_t i = 0; i < rep->n_files; i++)
         CHECK(strstr(rep->files[i].path, "secret") == NULL);
     sg_verify_report_destroy(&rep);
@@ -795,27 +815,42 @@ static void test_hostile_paths(void)
 
 /* ---- output and command line ---- */
 
-/* Runs sg_verify_main with stdout captured; returns the exit status, output in *out. */
+static char last_stderr[4096]; /* what the last run_main wrote to stderr */
+
+/* Runs sg_verify_main with stdout and stderr captured; returns the exit status, stdout in
+ * *out (caller frees), stderr in last_stderr. */
 static int run_main(char **out, const char *a1, const char *a2, const char *a3, const char *a4)
 {
     char *argv[6] = { "sargas-verify", (char *)a1, (char *)a2, (char *)a3, (char *)a4, NULL };
-    char cap[400];
-    int argc = 1, saved, fd, r;
+    char cap[400], cap_err[400], *err;
+    int argc = 1, saved, saved_err, fd, fd_err, r;
     size_t n;
 
     while (argc < 5 && argv[argc])
         argc++;
     snprintf(cap, sizeof(cap), "%s/stdout.txt", dir);
+    snprintf(cap_err, sizeof(cap_err), "%s/stderr.txt", dir);
     fflush(stdout);
+    fflush(stderr);
     saved = dup(1);
+    saved_err = dup(2);
     fd = open(cap, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    fd_err = open(cap_err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     CHECK(saved >= 0 && fd >= 0 && dup2(fd, 1) == 1);
+    CHECK(saved_err >= 0 && fd_err >= 0 && dup2(fd_err, 2) == 2);
     close(fd);
+    close(fd_err);
     r = sg_verify_main(argc, argv, "sargas-verify");
     fflush(stdout);
+    fflush(stderr);
     dup2(saved, 1);
+    dup2(saved_err, 2);
     close(saved);
+    close(saved_err);
     *out = read_all(cap, &n);
+    err = read_all(cap_err, &n);
+    snprintf(last_stderr, sizeof(last_stderr), "%s", err ? err : "");
+    free(err);
     return r;
 }
 
@@ -891,17 +926,25 @@ static void test_cli(void)
 
     /* usage and I/O errors: 2 */
     CHECK_EQ_INT(run_main(&out, NULL, NULL, NULL, NULL), 2);
+    CHECK(strstr(last_stderr, "usage: sargas-verify PACKAGE") && !out[0]);
     free(out);
     CHECK_EQ_INT(run_main(&out, good, "--key", "abcd", NULL), 2);
+    CHECK(strstr(last_stderr, "--key abcd: neither 64 hex digits nor a file holding them") != NULL);
     free(out);
     CHECK_EQ_INT(run_main(&out, good, "--key", NULL, NULL), 2);
+    CHECK(strstr(last_stderr, "--key needs a value") != NULL);
     free(out);
     CHECK_EQ_INT(run_main(&out, good, "--bogus", NULL, NULL), 2);
+    CHECK(strstr(last_stderr, "unknown option --bogus") != NULL);
     free(out);
     CHECK_EQ_INT(run_main(&out, good, good, NULL, NULL), 2);
     free(out);
     snprintf(line, sizeof(line), "%s/no-such-package", dir);
     CHECK_EQ_INT(run_main(&out, line, NULL, NULL, NULL), 2);
+    CHECK(strstr(last_stderr, "no-such-package: No such file or directory") && !out[0]);
+    free(out);
+    CHECK_EQ_INT(run_main(&out, "--help", NULL, NULL, NULL), 0);
+    CHECK(strstr(out, "Exit status: 0 verified, 1 not verified, 2 usage or I/O error.") != NULL);
     free(out);
     CHECK_EQ_INT(sg_verify_package(line, NULL, 0, &rep), -ENOENT);
     CHECK(rep == NULL);
