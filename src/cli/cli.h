@@ -25,5 +25,6 @@ int sg_cli_cmd_token(int argc, char **argv);
 int sg_cli_cmd_site(int argc, char **argv);
 int sg_cli_cmd_audit(int argc, char **argv);
 int sg_cli_cmd_verify(int argc, char **argv);
+int sg_cli_cmd_verify_onvif(int argc, char **argv);
 
 #endif

@@ -69,6 +69,7 @@ static void usage(FILE *f)
           "  audit sign\n"
           "evidence packages (offline check; KEY: 64 hex digits or a file such as site.pub):\n"
           "  verify PACKAGE [--key KEY]... [--json]\n"
+          "  verify-onvif FILE [--cert CERT]     (one ONVIF Export File's seal)\n"
           "Times T are RFC 3339, e.g. 2026-11-21T02:30:00Z. Camera URLs must be rtsp:// or rtsps://.\n",
           f);
 }
@@ -646,6 +647,8 @@ int main(int argc, char **argv)
         return sg_cli_cmd_audit(argc - i - 1, argv + i + 1);
     } else if (!strcmp(argv[i], "verify")) {
         return sg_cli_cmd_verify(argc - i, argv + i);
+    } else if (!strcmp(argv[i], "verify-onvif")) {
+        return sg_cli_cmd_verify_onvif(argc - i, argv + i);
     } else if (!strcmp(argv[i], "lock") && i + 1 < argc) {
         if (parse_args(argc - i - 1, argv + i + 1, &a) < 0)
             return 2;

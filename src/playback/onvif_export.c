@@ -188,6 +188,48 @@ out:
     return r;
 }
 
+/* An X.509 certificate in PEM or DER; NULL when it is neither. */
+static X509 *cert_parse(const uint8_t *cd, size_t cl)
+{
+    BIO *bio = BIO_new_mem_buf(cd, (int)cl);
+    X509 *x = bio ? PEM_read_bio_X509(bio, NULL, no_pass, NULL) : NULL;
+
+    BIO_free(bio);
+    if (!x) {
+        const uint8_t *p = cd;
+        ERR_clear_error();
+        x = d2i_X509(NULL, &p, (long)cl);
+    }
+    ERR_clear_error();
+    return x;
+}
+
+int sg_onvif_cert_read(const char *path, uint8_t **der, size_t *len)
+{
+    uint8_t *cd = NULL, *out = NULL;
+    size_t cl = 0;
+    X509 *x;
+    int r, n;
+
+    *der = NULL;
+    *len = 0;
+    if ((r = read_small(path, 0, &cd, &cl)) < 0)
+        return r;
+    x = cert_parse(cd, cl);
+    free(cd);
+    if (!x)
+        return SG_E_CORRUPT;
+    n = i2d_X509(x, NULL);
+    if (n <= 0 || !(out = malloc((size_t)n))) {
+        X509_free(x);
+        return -ENOMEM;
+    }
+    *der = out;
+    *len = (size_t)i2d_X509(x, &out);
+    X509_free(x);
+    return 0;
+}
+
 int sg_onvif_signer_load(const char *key_path, const char *cert_path, struct sg_onvif_signer **out)
 {
     uint8_t *kd = NULL, *cd = NULL;
@@ -207,18 +249,7 @@ int sg_onvif_signer_load(const char *key_path, const char *cert_path, struct sg_
         r = SG_E_CORRUPT;
         goto out;
     }
-    BIO_free(bio);
-    if (!(bio = BIO_new_mem_buf(cd, (int)cl))) {
-        r = -ENOMEM;
-        goto out;
-    }
-    if (!(x = PEM_read_bio_X509(bio, NULL, no_pass, NULL))) {
-        const uint8_t *p = cd;
-        ERR_clear_error();
-        x = d2i_X509(NULL, &p, (long)cl);
-    }
-    if (!x) {
-        ERR_clear_error();
+    if (!(x = cert_parse(cd, cl))) {
         sg_error("export", 0, "%s: not an X.509 certificate (PEM or DER)", cert_path);
         r = SG_E_CORRUPT;
         goto out;

@@ -181,6 +181,9 @@ int sg_onvif_signer_load(const char *key_path, const char *cert_path, struct sg_
 void sg_onvif_signer_destroy(struct sg_onvif_signer **s); /* accepts NULL; leaves NULL */
 /* The signer's certificate, DER (borrowed from s). */
 void sg_onvif_signer_cert(const struct sg_onvif_signer *s, const uint8_t **der, size_t *len);
+/* Reads an X.509 certificate file (PEM or DER) as DER (malloc'd, the caller frees): 0, -ENOENT,
+ * SG_E_CORRUPT when it is not a certificate, or another negative code. */
+int sg_onvif_cert_read(const char *path, uint8_t **der, size_t *len);
 
 /* What the file says about where the video comes from and who exported it (the
  * SurveillanceExportBox, and optionally an AdditionalUserInformationBox). Borrowed strings,

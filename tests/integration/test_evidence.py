@@ -266,6 +266,13 @@ def test_evidence():
                             os.path.join(pkg, "media", mp4s[0]), "--operator", "ivy", "--source-name", "evid-cam1"],
                            capture_output=True, text=True, timeout=300)
         check(r.returncode == 0, "the ONVIF checker refused the export:\n%s%s" % (r.stdout, r.stderr))
+        onvif_file = os.path.join(pkg, "media", mp4s[0])
+        crt = os.path.join(env.config["key_dir"], "site-1-onvif.crt")
+        rc, txt = verify([os.path.join(BUILD, "sargas"), "verify-onvif", onvif_file, "--cert", crt])
+        check(rc == 0 and "VERDICT: VERIFIED" in txt and "operator ivy" in txt, "verify-onvif (%d):\n%s" % (rc, txt))
+        flip(onvif_file)
+        rc, txt = verify([os.path.join(BUILD, "sargas"), "verify-onvif", onvif_file, "--cert", crt])
+        check(rc == 1 and "NOT VERIFIED" in txt, "verify-onvif accepted a flipped byte (%d):\n%s" % (rc, txt))
         shutil.rmtree(tmp, ignore_errors=True)
 
         # closing the case releases its locks, with a reason
