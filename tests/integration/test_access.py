@@ -3,7 +3,9 @@
 kind of principal (a console session of each role, nobody, a forged cookie, a forged token) on
 every kind of object (a camera of one's own, a forbidden one, one of another site, a missing
 one; a user of one's site, of another site, a missing one; one's own API token, another
-user's, another site's, a missing one), each answer checked against the rules:
+user's, another site's, a missing one; a case of one's site, of another site, a missing one;
+an export of a visible camera, of a forbidden one, of another site, a missing one), each
+answer checked against the rules:
 
   public route: the handler runs; nobody signed in: 401 unauthorized; the role lacks the
   route's permission: 403 forbidden whatever the id; the object is missing, of another site
@@ -13,7 +15,9 @@ user's, another site's, a missing one), each answer checked against the rules:
 The routes come from the router itself, so a route added without a rule here fails the test.
 Names of forbidden and other-site cameras and users must appear in no answer, the camera list
 of each principal is exactly its visible cameras, and the multiplexed live stream answers a
-forbidden camera exactly like a missing one."""
+forbidden camera exactly like a missing one. Objects named in a body rather than the path (a
+camera or event added to a case, a case item released, the cameras or case of an export)
+answer a forbidden or other-site object exactly like a missing one too."""
 import http.client
 import json
 import os
@@ -33,19 +37,22 @@ PASSWORD = "matrix-password-0123"
 # What each role may do (docs: roles and permissions). "session" needs only a principal.
 ROLE_ACCESS = {
     "admin": {"camera.list", "camera.read", "camera.admin", "live", "live.many", "playback", "export",
-              "users.read", "users.admin", "audit"},
-    "operator": {"camera.list", "camera.read", "live", "live.many", "playback"},
-    "investigator": {"camera.list", "camera.read", "live", "live.many", "playback", "export"},
+              "users.read", "users.admin", "audit", "cases.read", "cases", "release"},
+    "operator": {"camera.list", "camera.read", "live", "live.many", "playback", "cases.read", "cases"},
+    "investigator": {"camera.list", "camera.read", "live", "live.many", "playback", "export", "cases.read", "cases",
+                     "release"},
     "viewer": {"camera.list", "camera.read", "live", "live.many"},
-    "auditor": {"camera.list", "camera.read", "users.read", "audit"},
+    "auditor": {"camera.list", "camera.read", "users.read", "audit", "cases.read"},
 }
 KNOWN_ACCESS = {"public", "session"} | set().union(*ROLE_ACCESS.values())
-KNOWN_OBJECTS = {"-", "camera", "user", "token", "event"}
+KNOWN_OBJECTS = {"-", "camera", "user", "token", "event", "case", "export"}
 # Object cases per object kind; each is a name the cell setup turns into an id.
 CASES = {"-": [None], "camera": ["missing", "own", "forbidden", "other-site"],
          "user": ["missing", "same-site", "other-site"],
          "token": ["missing", "own", "same-site", "other-site"],
-         "event": ["missing", "own", "forbidden", "other-site"]}  # a motion event of that camera
+         "event": ["missing", "own", "forbidden", "other-site"],  # a motion event of that camera
+         "case": ["missing", "own", "other-site"],  # a case of one's site is visible whatever its cameras
+         "export": ["missing", "own", "forbidden", "other-site"]}  # an export of that camera
 ENDLESS_S = 1.0  # how long an endless response (live video) is read before closing
 
 
@@ -206,6 +213,9 @@ class Matrix:
         self.s2 = self.cli_user(self.s2_name, "viewer", "--site", str(self.site2))
         self.bystander = self.cli_user("m-bystander", "viewer")
         self.cli_user("m-tokowner", "viewer")
+        # the other site's investigator, who opens its case and exports its camera
+        self.s2_inv_name = "yankee-othersite-investigator"
+        self.cli_user(self.s2_inv_name, "investigator", "--site", str(self.site2))
         env.start()
         self.principals = [Principal("nobody"),
                            Principal("forged-cookie", cookie="A" * 43, csrf="x"),
@@ -231,10 +241,54 @@ class Matrix:
                 return row and row[0]
             self.events[key] = poll(event, 40, "a motion event with a thumbnail of camera %s" % key)
         poll(lambda: env.api("GET", "/api/v1/cameras/%d/state" % self.A)["sub"]["live"], 20, "A's sub stream live")
+        self.setup_evidence()
+
+    def range_of(self, key, a=0.5, b=2.5):
+        """An item or export range inside the first recorded segment of camera key."""
+        cam = {"A": self.A, "B": self.B, "C": self.C}[key]
+        t = utc_us(self.segs[key]["start"])
+        return {"camera_id": cam, "start": rfc(t + a * 1e6), "end": rfc(t + b * 1e6)}
+
+    def s2_api(self, method, path, body=None, expect=200):
+        st, _, data = request(self.env, method, path, body, {"Authorization": "Bearer " + self.s2_token})
+        check(st == expect, "%s %s as the other site's investigator: %d %s" % (method, path, st, data[:200]))
+        return json.loads(data)
+
+    def wait_export(self, jid, api=None):
+        api = api or self.env.api
+        return poll(lambda: api("GET", "/api/v1/exports/%d" % jid)["state"] in ("done", "failed"), 60,
+                    "export %d to finish" % jid)
+
+    def setup_evidence(self):
+        """Site 1's case (an item of A that stays locked, one of B that the principals may not
+        see), the other site's case, and exports of A, B and C (A's finished)."""
+        env = self.env
+        case = env.api("POST", "/api/v1/cases", {"reference": "matrix-own-case", "title": "t", "reason": "r"},
+                       expect=201)
+        self.own_case = case["id"]
+        self.own_item = env.api("POST", "/api/v1/cases/%d/items" % self.own_case, self.range_of("A"),
+                                expect=201)["item_list"][-1]["id"]
+        self.hidden_item = env.api("POST", "/api/v1/cases/%d/items" % self.own_case, self.range_of("B"),
+                                   expect=201)["item_list"][-1]["id"]
+        self.s2_token = env.make_token(self.s2_inv_name)
+        self.s2_case = self.s2_api("POST", "/api/v1/cases", {"reference": "xray-othersite-case",
+                                                             "title": "xray-othersite-title", "reason": "r"}, 201)["id"]
+        self.s2_item = self.s2_api("POST", "/api/v1/cases/%d/items" % self.s2_case, self.range_of("C"),
+                                   201)["item_list"][-1]["id"]
+        self.exports = {
+            "A": env.api("POST", "/api/v1/exports", {"items": [self.range_of("A")], "reason": "matrix"}, expect=202)["id"],
+            "B": env.api("POST", "/api/v1/exports", {"items": [self.range_of("B")], "reason": "bravo-forbidden-export"},
+                         expect=202)["id"],
+            "C": self.s2_api("POST", "/api/v1/exports", {"items": [self.range_of("C")],
+                                                         "reason": "xray-othersite-export"}, 202)["id"]}
+        self.throwaway_exports = []
+        for key in "ABC":
+            self.wait_export(self.exports[key], None if key != "C" else lambda m, p: self.s2_api(m, p))
+        check(env.api("GET", "/api/v1/exports/%d" % self.exports["A"])["state"] == "done", "A's export failed")
 
     # ---- one cell ----
 
-    def object_id(self, kind, case, principal, method):
+    def object_id(self, kind, case, principal, method, pattern="", allowed=False):
         """The id for {id}; for cells that would change something, a throwaway object."""
         env = self.env
         if kind == "camera":
@@ -270,10 +324,35 @@ class Matrix:
         if kind == "event":
             return {"missing": MISSING, "own": self.events["A"], "forbidden": self.events["B"],
                     "other-site": self.events["C"]}[case]
+        if kind == "case":
+            if case == "own" and allowed and pattern.endswith("/close"):
+                # a throwaway case of site 1 to close; refused cells aim at the own case, which stays open
+                return env.api("POST", "/api/v1/cases", {"reference": self.uniq("throwaway-case"), "title": "t",
+                                                         "reason": "r"}, expect=201)["id"]
+            return {"missing": MISSING, "own": self.own_case, "other-site": self.s2_case}[case]
+        if kind == "export":
+            if case == "own" and allowed and method == "DELETE":
+                # a throwaway export of A, finished (a queued or running one cannot be deleted)
+                jid = env.api("POST", "/api/v1/exports", {"items": [self.range_of("A", 0.5, 1)], "reason": "throwaway"},
+                              expect=202)["id"]
+                self.throwaway_exports.append(jid)
+                self.wait_export(jid)
+                return jid
+            return {"missing": MISSING, "own": self.exports["A"], "forbidden": self.exports["B"],
+                    "other-site": self.exports["C"]}[case]
         return None
 
-    def fill(self, pattern, oid, case):
-        path = pattern.replace("{id}", str(oid)).replace("{stream}", "main")
+    def item_id(self, case, allowed):
+        """The id for {item} of a case: for an allowed release, a throwaway item of A in the own
+        case; otherwise the own case's item that must stay locked, or the other site's item."""
+        if case == "own" and allowed:
+            d = self.env.api("POST", "/api/v1/cases/%d/items" % self.own_case, self.range_of("A", 0.2, 0.4),
+                             expect=201)
+            return d["item_list"][-1]["id"]
+        return {"missing": MISSING, "own": self.own_item, "other-site": self.s2_item}[case]
+
+    def fill(self, pattern, oid, case, item=None):
+        path = pattern.replace("{id}", str(oid)).replace("{stream}", "main").replace("{item}", str(item))
         if "{segment}" in path:
             seg = self.segs.get({"own": "A", "forbidden": "B", "other-site": "C"}.get(case, "A"))
             path = path.replace("{segment}", str(seg["id"]))
@@ -287,7 +366,7 @@ class Matrix:
             return (401, "unauthorized")
         if access != "session" and access not in ROLE_ACCESS[principal.role]:
             return (403, "forbidden")
-        if obj in ("camera", "event") and case != "own":
+        if obj in ("camera", "event", "case", "export") and case != "own":
             return (404, "not_found")
         if obj == "user" and case != "same-site":
             return (404, "not_found")
@@ -300,15 +379,16 @@ class Matrix:
 
     def cell(self, route, principal, case, spec, missing_body):
         method, pattern, access, obj = route
-        oid = self.object_id(obj, case, principal, method)
-        path = self.fill(pattern, oid, case)
+        want = self.expected(access, obj, principal, case)
+        oid = self.object_id(obj, case, principal, method, pattern, want == "ok")
+        item = self.item_id(case, want == "ok") if "{item}" in pattern else None
+        path = self.fill(pattern, oid, case, item)
         query, body, extra, ok = spec(self, principal, oid) if spec else generic(method)
         h = principal.headers(method)
         h.update(extra)
         st, hd, data = request(self.env, method, path + query, body, h)
         self.cells += 1
         where = "%s %s as %s (%s)" % (method, path + query, principal.name, case or "no object")
-        want = self.expected(access, obj, principal, case)
         self.no_leak(principal, route, where, data)
         if want == "ok":
             if spec is None:  # a route this test has no request for: at least not refused
@@ -332,12 +412,13 @@ class Matrix:
         return st, data
 
     def no_leak(self, principal, route, where, data):
-        secret = [self.names["C"], self.s2_name]
+        # the other site's camera, users, case and export ("xray-othersite-...")
+        secret = [self.names["C"], self.s2_name, self.s2_inv_name, "xray-othersite"]
         # The site's audit trail records what happened to every camera of the site (B's
-        # "camera.add" included); whether an auditor's view is filtered by grants is not a
-        # rule here, so B's name is only checked outside the audit routes.
+        # "camera.add" and the export of B included); whether an auditor's view is filtered by
+        # grants is not a rule here, so B's name is only checked outside the audit routes.
         if not route[1].startswith("/api/v1/audit"):
-            secret.append(self.names["B"])
+            secret += [self.names["B"], "bravo-forbidden-export"]
         for s in secret:
             if s.encode() in data:
                 self.fail("%s: the answer names %r, which %s must not see" % (where, s, principal.name))
@@ -374,6 +455,18 @@ class Matrix:
                     st, _, data = request(self.env, "GET", "/api/v1/events" + q, headers=p.headers("GET"))
                     cams = {e["camera"] for e in json.loads(data)["events"]} if st == 200 else st
                     check(cams == {self.A}, "%s: events%s of cameras %s, expected only A" % (p.name, q, cams))
+            if "cases.read" in ROLE_ACCESS[p.role]:
+                # the site's cases, whatever their cameras; never the other site's
+                st, _, data = request(self.env, "GET", "/api/v1/cases", headers=p.headers("GET"))
+                ids = {c["id"] for c in json.loads(data)["cases"]} if st == 200 else st
+                check(isinstance(ids, set) and self.own_case in ids and self.s2_case not in ids,
+                      "%s lists cases %s (own %d, other site's %d)" % (p.name, ids, self.own_case, self.s2_case))
+            if "export" in ROLE_ACCESS[p.role]:
+                # exports of visible cameras only
+                st, _, data = request(self.env, "GET", "/api/v1/exports", headers=p.headers("GET"))
+                ids = {e["id"] for e in json.loads(data)["exports"]} if st == 200 else st
+                check(isinstance(ids, set) and self.exports["A"] in ids and not ids & {self.exports["B"], self.exports["C"]},
+                      "%s lists exports %s (A %s)" % (p.name, ids, self.exports))
             if "users.read" in ROLE_ACCESS[p.role]:
                 users = json.loads(request(self.env, "GET", "/api/v1/users", headers=p.headers("GET"))[2])["users"]
                 check(users and all(u["site"] == 1 for u in users) and self.s2_name not in [u["name"] for u in users],
@@ -405,6 +498,54 @@ class Matrix:
                 check(states[i] == missing, "%s: %s in the multiplex: %s, a missing one: %s"
                       % (p.name, what, states[i], missing))
 
+    def body_refusals(self, p, method, path, bodies):
+        """Each body names a missing, a forbidden or an other-site object: all answers must be
+        404 with the body of the first (the missing one)."""
+        answers = []
+        for body in bodies:
+            st, _, data = request(self.env, method, path, body, p.headers(method))
+            where = "%s %s %s as %s" % (method, path, json.dumps(body), p.name)
+            self.no_leak(p, (method, path), where, data)
+            answers.append((st, data))
+            check(st == 404 and data == answers[0][1], "%s: %d %s, a missing object's: %d %s"
+                  % (where, st, data[:200], answers[0][0], answers[0][1][:200]))
+
+    def check_evidence_bodies(self):
+        """Cameras, events, items and cases named in a body: a forbidden or other-site one reads
+        exactly like a missing one; a case with footage the principal may not export is refused."""
+        case = "/api/v1/cases/%d" % self.own_case
+        rng = lambda cam: dict(self.range_of("A"), camera_id=cam)  # noqa: E731
+        for p in self.principals:
+            if not p.role:
+                continue
+            can = ROLE_ACCESS[p.role]
+            if "cases.read" in can:
+                st, _, data = request(self.env, "GET", case, headers=p.headers("GET"))
+                d = json.loads(data)
+                check(st == 200 and d["hidden_items"] >= 1 and all(i["camera_id"] == self.A for i in d["item_list"]),
+                      "%s: the own case shows %s" % (p.name, d))
+            if "cases" in can:
+                self.body_refusals(p, "POST", case + "/items", [rng(MISSING), rng(self.B), rng(self.C)])
+                self.body_refusals(p, "POST", case + "/items", [{"event_id": MISSING}, {"event_id": self.events["B"]},
+                                                                {"event_id": self.events["C"]}])
+            if "release" in can:
+                # the item is in the path, the case being the principal's own
+                answers = [request(self.env, "POST", "%s/items/%d/release" % (case, i), {"reason": "matrix"},
+                                   p.headers("POST")) for i in (MISSING, self.hidden_item, self.s2_item)]
+                check(all(a[0] == 404 and a[2] == answers[0][2] for a in answers),
+                      "%s: releasing a missing, a hidden and another site's item: %s" % (p.name, [a[::2] for a in answers]))
+            if "export" in can:
+                self.body_refusals(p, "POST", "/api/v1/exports",
+                                   [{"items": [rng(cam)], "reason": "matrix"} for cam in (MISSING, self.B, self.C)])
+                self.body_refusals(p, "POST", "/api/v1/exports",
+                                   [{"case_id": cid, "reason": "matrix"} for cid in (MISSING, self.s2_case)])
+                # the own case holds an item of B: refused, whoever asks in site 1 (B is denied or not granted)
+                st, _, data = request(self.env, "POST", "/api/v1/exports", {"case_id": self.own_case, "reason": "matrix"},
+                                      p.headers("POST"))
+                check(st == 403 and json.loads(data)["error"]["code"] == "forbidden",
+                      "%s: export of a case with footage of B: %d %s" % (p.name, st, data[:200]))
+        self.env.api("GET", "/api/v1/cases/%d" % self.s2_case, expect=404)  # site 1's administrator
+
     def check_unchanged(self):
         """Refused requests changed nothing: the bystander, camera A and the principals' sessions."""
         u = self.env.api("GET", "/api/v1/users/%d" % self.bystander)
@@ -412,6 +553,23 @@ class Matrix:
               "the bystander user was changed by refused requests: %s" % u)
         a = self.env.api("GET", "/api/v1/cameras/%d" % self.A)
         check(a["name"] == self.names["A"] and a["enabled"], "camera A was changed: %s" % a)
+        # the own case is open, its two first items locked; items were added only by allowed principals
+        c = self.env.api("GET", "/api/v1/cases/%d" % self.own_case)
+        locked = {i["id"]: i["locked"] for i in c["item_list"]}
+        check(c["state"] == "open" and locked[self.own_item] and locked[self.hidden_item],
+              "the own case was changed by refused requests: %s" % c)
+        adders = {p.id for p in self.principals if p.role and "cases" in ROLE_ACCESS[p.role]}
+        admin_id = self.env.api("GET", "/api/v1/session")["user"]["id"]
+        check({i["added_by"] for i in c["item_list"]} <= adders | {admin_id},
+              "items added by principals without the permission: %s" % c["item_list"])
+        s2 = self.s2_api("GET", "/api/v1/cases/%d" % self.s2_case)
+        check(s2["state"] == "open" and s2["locked_items"] == 1, "the other site's case was changed: %s" % s2)
+        # the exports aimed at survive; the throwaway ones are gone
+        for key in "AB":
+            self.env.api("GET", "/api/v1/exports/%d" % self.exports[key])
+        self.s2_api("GET", "/api/v1/exports/%d" % self.exports["C"])
+        for jid in self.throwaway_exports:
+            self.env.api("GET", "/api/v1/exports/%d" % jid, expect=404)
         self.env.api("GET", "/api/v1/cameras/%d" % self.B)
         for p in self.principals:
             if p.role:
@@ -506,6 +664,24 @@ SPECS = {
     ("GET", "/api/v1/events/{id}/thumbnail.jpg"): lambda m, p, oid: ("", None, {}, {200}),
     ("GET", "/api/v1/audit"): lambda m, p, oid: ("", None, {}, {200}),
     ("GET", "/api/v1/audit.csv"): lambda m, p, oid: ("", None, {}, {200}),
+    ("GET", "/api/v1/site/key.pub"): lambda m, p, oid: ("", None, {}, {200}),
+    ("GET", "/api/v1/cases"): lambda m, p, oid: ("", None, {}, {200}),
+    # validation: reason missing
+    ("POST", "/api/v1/cases"): lambda m, p, oid: ("", {"reference": "never-created", "title": "t"}, {}, {400}),
+    ("GET", "/api/v1/cases/{id}"): lambda m, p, oid: ("", None, {}, {200}),
+    # a real item of A: each allowed cell locks a little more of A
+    ("POST", "/api/v1/cases/{id}/items"): lambda m, p, oid: ("", dict(m.range_of("A", 1, 2), note=p.name), {}, {201}),
+    # a throwaway item of the own case (Matrix.item_id)
+    ("POST", "/api/v1/cases/{id}/items/{item}/release"): lambda m, p, oid: ("", {"reason": "matrix"}, {}, {200}),
+    # a throwaway case (Matrix.object_id)
+    ("POST", "/api/v1/cases/{id}/close"): lambda m, p, oid: ("", {"reason": "matrix"}, {}, {200}),
+    ("GET", "/api/v1/exports"): lambda m, p, oid: ("", None, {}, {200}),
+    # validation: reason missing
+    ("POST", "/api/v1/exports"): lambda m, p, oid: ("", {"items": [m.range_of("A")]}, {}, {400}),
+    ("GET", "/api/v1/exports/{id}"): lambda m, p, oid: ("", None, {}, {200}),
+    # a throwaway finished export (Matrix.object_id)
+    ("DELETE", "/api/v1/exports/{id}"): lambda m, p, oid: ("", None, {}, {204}),
+    ("GET", "/api/v1/exports/{id}/package.zip"): lambda m, p, oid: ("", None, {}, {200}),
 }
 
 
@@ -544,6 +720,7 @@ def test_access():
               % (len(routes), len(m.principals), m.cells, len(m.refused), time.monotonic() - t0))
         m.check_lists()
         m.check_mux()
+        m.check_evidence_bodies()
         m.check_unchanged()
         m.check_audit()
         check(env.daemon.alive(), "sargasd died")
