@@ -354,14 +354,30 @@ int sg_api_case_close(struct sg_req *r)
     char obj[48];
     int rc;
 
+    struct sg_case_item *it = NULL;
+    int n;
+
     if (sg_http_only_keys(r, r->json, known) < 0 || text_field(r, "reason", SG_REASON_MAX, 0, &reason) < 0)
         return MHD_YES;
+    snprintf(obj, sizeof(obj), "case:%" PRId64, r->id);
+    /* Closing releases every lock of the case: only someone who may see all its footage may
+     * (releasing one hidden item answers 404; closing must not release it behind their back). */
+    if ((n = sg_catalog_case_items(r->cat, r->id, &it)) < 0)
+        return sg_reply_errno(r, n, "case items");
+    for (int i = 0; i < n; i++)
+        if (!it[i].released_us && sg_http_authorize_camera(r, A_PLAYBACK, it[i].camera_id) != 0) {
+            int64_t cam = it[i].camera_id;
+            free(it);
+            audit_denied(r, "case.close", cam, obj, MHD_HTTP_FORBIDDEN);
+            return sg_reply_error(r, MHD_HTTP_FORBIDDEN, "forbidden",
+                                  "the case holds locked footage of cameras you may not see");
+        }
+    free(it);
     rc = sg_catalog_case_close(r->cat, r->id, r->who.user_id, reason);
     if (rc == SG_E_UNSUPPORTED)
         return sg_reply_error(r, MHD_HTTP_CONFLICT, "case_closed", "the case is already closed");
     if (rc < 0)
         return sg_reply_errno(r, rc, "close");
-    snprintf(obj, sizeof(obj), "case:%" PRId64, r->id);
     sg_http_audit_json(r, "case.close", "ok", 0, obj,
                        json_pack("{s:s,s:i}", "reason", reason, "locks_released", rc));
     return reply_case(r, MHD_HTTP_OK, r->id);
