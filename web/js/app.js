@@ -2,7 +2,8 @@
 // the timeline and the master clock together, keeps the layout in localStorage (per user),
 // and handles the keyboard. What is shown follows the session's permissions: video needs
 // 'live', the timeline and its controls 'playback', the download 'export'; the users page
-// 'users.read', the audit page 'audit.read'. The server checks every request all the same.
+// 'users.read', the audit page 'audit.read'; the cases page 'cases.read' (new cases 'cases',
+// releasing locks 'release', exporting 'export'). The server checks every request all the same.
 import { api, can, currentSession, setSession, onSignedOut } from './api.js';
 import { t, setLang, getLang, applyDom, fmtDateTime, fmtTime } from './i18n.js';
 import { Grid, MAX_TILES } from './grid.js';
@@ -15,11 +16,14 @@ import { MasterClock, syncStep } from './sync.js';
 import { PlaybackPlayer } from './playback.js';
 import { EventsPage, activityTrack } from './events.js';
 import { ZoneEditor } from './zones.js';
+import { CasesPage } from './cases.js';
 
 const LAYOUTS = [1, 4, 9, 16];
 const STORE_KEY = 'sargas.console';   // + '.' + user name
 const POLL_MS = 5000;
-const PAGES = { video: 'live', cameras: 'cameras.read', events: 'playback', users: 'users.read', audit: 'audit.read' };
+const PAGES = {
+    video: 'live', cameras: 'cameras.read', events: 'playback', cases: 'cases.read', users: 'users.read', audit: 'audit.read',
+};
 const EVENT_PRE_MS = 5000;   // an event opens this long before its start
 
 const $ = (id) => document.getElementById(id);
@@ -28,7 +32,7 @@ const $ = (id) => document.getElementById(id);
 const state = {
     layout: 4,
     tiles: Array(MAX_TILES).fill(null),   // camera id or null, MAX_TILES entries (kept across layouts)
-    page: 'video',             // 'video' | 'cameras' | 'users' | 'audit'
+    page: 'video',             // a key of PAGES
     enlarged: null,            // tile index shown over the whole grid, or null
     selected: 0,               // tile last clicked or focused
     mode: 'live',              // 'live' | 'playback' (all tiles together)
@@ -376,19 +380,25 @@ function download() {
 // ---- pages -----------------------------------------------------------------------------------
 const users = new UsersPage({ cameras: cameraArray, onSelfChanged: () => location.reload() });
 const events = new EventsPage({ cameras: cameraArray, onOpen: openEvent });
+const cases = new CasesPage({ onPlay: (camera, startMs) => openAt(camera, startMs) });
 
-// An event of the events page: its camera on the video page (in a shown tile, else in the
-// selected one), played from a little before its start.
-function openEvent(ev) {
+// A camera on the video page (in a shown tile, else in the selected one), played from `ms`.
+function openAt(camera, ms) {
     if (!can('playback')) return;
     showPage('video');
     const shown = state.enlarged != null ? [state.enlarged] : [...Array(state.layout).keys()];
-    if (!shown.some((i) => state.tiles[i] === ev.camera)) {
+    if (!shown.some((i) => state.tiles[i] === camera)) {
         const free = shown.find((i) => state.tiles[i] == null);
-        assign(free ?? (shown.includes(state.selected) ? state.selected : shown[0]), ev.camera);
+        assign(free ?? (shown.includes(state.selected) ? state.selected : shown[0]), camera);
     }
+    seek(ms);
+}
+
+// An event of the events page: its camera played from a little before its start.
+function openEvent(ev) {
+    if (!can('playback')) return;
     const start = Date.parse(ev.start);
-    seek(start - EVENT_PRE_MS);
+    openAt(ev.camera, start - EVENT_PRE_MS);
     // An event that began as the recording did (a camera coming online) opens at the
     // recording's start instead of "no recording" before it.
     recordingStartNear(ev.camera, start).then((ms) => {
@@ -435,6 +445,7 @@ function showPage(p) {
     if (p === 'users') users.show();
     if (p === 'audit') audit.show();
     if (p === 'events' && changed) events.show();
+    if (p === 'cases') cases.show(); else cases.hide();
     if (p !== 'cameras') zoneEditor.close();
     if (p === 'video' && changed) scheduleTracks();
 }
@@ -508,7 +519,8 @@ function stopConsole() {
     trackLoad = null;
     if (state.enlarged != null && document.fullscreenElement) document.exitFullscreen().catch(() => {});
     grid.reconcile(wants(), viewNow());
-    if ($('pw-dialog').open) $('pw-dialog').close();
+    cases.stop();
+    for (const id of ['pw-dialog', 'reason-dialog']) if ($(id).open) $(id).close();
     showSignedIn(false);
 }
 
@@ -560,6 +572,7 @@ function changeLang(value) {
     users.rerender();
     audit.rerender();
     events.rerender();
+    cases.rerender();
     pollHealth();
     pollCameras();
     if (state.page === 'users' || state.page === 'audit') loadSite();
