@@ -34,7 +34,7 @@
 //      playback of camera 1 (polled: entries are written as things happen); the "Export
 //      CSV" link, with the same filters, returns text/csv with those rows;
 //   m. screenshots (login, 4 live tiles, playback, 16 live tiles, users, events, zones,
-//      audit) in $SG_ARTIFACTS or build/test-artifacts/;
+//      add to case, marked ranges, case with its export, audit) in $SG_ARTIFACTS or build/test-artifacts/;
 //   n. motion (administrator): the timeline's heat strip of camera 1 (window.sargas.activity)
 //      has non-zero cells within the last 5 minutes; the events page lists an event of
 //      camera 1 whose thumbnail loaded (naturalWidth > 0), and a click on it plays camera 1
@@ -42,10 +42,26 @@
 //      editor of camera 2: a 4-point mask drawn by clicking on the snapshot is saved and
 //      GET /cameras/2/zones holds it (4 points in 0..1); a 2-point zone is refused by the
 //      server and the editor shows its message. The auditor has no events page and never
-//      loads a thumbnail.
+//      loads a thumbnail. "Add to case…" under the event's card puts it into a new case: the
+//      server holds one item of camera 1 for that event, from 10 s before its start.
+//   o. evidence: the investigator made by run.py signs in, plays back camera 1 and then
+//      camera 2 from timeline clicks, marks a range of each ("Mark in", "+10 s", "Mark out")
+//      and adds it to a case ("Add to case…": a new case the first time, the same case the
+//      second); the server holds the two items (cameras 1 and 2, the marked ranges, locked).
+//      On the cases page the case shows both items; the investigator exports it with a
+//      reason, the job's progress shows until it is done, and the package downloads: a ZIP
+//      whose SHA-256 is the job's, holding export-N/manifest.json, manifest.sig, README.txt
+//      and two media files listed in the manifest (cameras 1 and 2, sizes and hashes as
+//      listed); the page shows the site key's fingerprint as GET /api/v1/site gives it, its
+//      key link returns the public key, and the verifier command names site-N.pub and
+//      export-N. Releasing camera 2's lock without a reason is refused in the dialog, with
+//      one it is done (the server holds the reason). The operator then sees the case (camera
+//      2 released) without Release, Close or Export; the viewer has no cases page.
+import { createHash } from 'node:crypto';
+import { writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-    Failure, PAGE_HELPERS, artifactsDir, check, counterNear, latencyMs, launch, percentile, poll, watchPage,
+    Failure, PAGE_HELPERS, artifactsDir, check, counterNear, latencyMs, launch, percentile, poll, readZip, watchPage,
 } from './lib.mjs';
 
 const URL = process.env.SARGAS_URL;
@@ -485,7 +501,7 @@ async function nowhere(page, names, what) {
     for (const n of names) check(!html.includes(n), `${what}: "${n}" appears in the page`);
 }
 
-async function operatorScenario(browser, dir, shots) {
+async function operatorScenario(browser, dir, shots, evidence) {
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-GB' });
     try {
         const page = await ctx.newPage();
@@ -521,12 +537,29 @@ async function operatorScenario(browser, dir, shots) {
         const other = await page.request.get(URL + '/api/v1/cameras/3');
         check(other.status() === 404, `op1: GET /api/v1/cameras/3 answered ${other.status()}, expected 404`);
         await seekOnTimeline(page, { tiles: 2, rollover: false });
+        if (evidence) await operatorCase(page, evidence);
         await nowhere(page, cameraNames([3, 4]), 'op1\'s console');
         noProblems(problems, 'the operator\'s console');
         log('op1: played back camera 1; cameras 3 and 4 appear nowhere');
     } finally {
         await ctx.close();
     }
+}
+
+// The investigator's case on op1's cases page: both items, no Release, Close or Export.
+async function operatorCase(page, { reference }) {
+    for (const id of ['nav-cases', 'mark-in', 'mark-out']) check(await visible(page, '#' + id), `op1 does not see #${id}`);
+    await page.click('#nav-cases');
+    await poll(() => visible(page, `#cases-table tr[data-reference="${reference}"]`), 10000, `op1: case ${reference} in the list`);
+    await page.click(`#cases-table tr[data-reference="${reference}"]`);
+    await poll(() => page.evaluate(() => [...document.querySelectorAll('#case-items tbody tr')].map((tr) => tr.dataset.locked)
+        .join(',') === 'true,false'), 10000, 'op1: the 2 items of the case, camera 2\'s released');
+    for (const sel of ['#export-form', '#export-start', '#case-close', '#case-items button.release-item', '.site-exports']) {
+        check(!(await visible(page, sel)), `op1 (operator) sees ${sel}`);
+    }
+    check(await visible(page, '#case-new'), 'op1 (operator) does not see the new-case form');
+    log(`op1: case ${reference} with 2 items; no Release, Close or Export`);
+    await page.click('#nav-video');
 }
 
 // ---- i. the viewer: live only ---------------------------------------------------------------------
@@ -542,9 +575,14 @@ async function viewerScenario(browser) {
         const want = [1, 2, 3, 4].filter((c) => !viewer.deny.includes(c));
         await poll(() => page.evaluate((n) => document.querySelectorAll('#cameras button.cam').length === n, want.length),
             10000, `${want.length} cameras in ${viewer.name}'s list`);
-        for (const id of ['timeline', 'step-back', 'play-pause', 'goto-time', 'datetime', 'download', 'nav-users', 'nav-audit']) {
+        for (const id of ['timeline', 'step-back', 'play-pause', 'goto-time', 'datetime', 'download', 'nav-users', 'nav-audit',
+            'nav-cases', 'mark-in', 'mark-add']) {
             check(!(await visible(page, '#' + id)), `${viewer.name} (viewer) sees #${id}`);
         }
+        // no cases page, even when asked for by name
+        await page.evaluate(() => window.sargas.showPage('cases'));
+        await poll(async () => (await state(page)).page === 'video', 5000, 'the viewer back on the video page');
+        check(!(await visible(page, '#page-cases')), `${viewer.name} (viewer) sees the cases page`);
         await page.click('#cameras button.cam[data-camera="1"]');
         await poll(async () => {
             const v = await videoStats(page, 1);
@@ -725,6 +763,7 @@ async function auditTrail(aud, dir, shots) {
 
 // ---- n. motion: heat strip, events, zones ---------------------------------------------------------
 const EVENT_PRE_MS = 5000;   // the console opens an event this long before its start
+const EVENT_PAD_MS = 10000;  // the server adds this much around an event added to a case
 
 async function heatStrip(page) {
     const r = await poll(async () => {
@@ -770,6 +809,25 @@ async function eventsPage(page, dir, shots) {
         `event card: ${JSON.stringify(found.pick)}`);
     shots.push(join(dir, 'console-events.png'));
     await page.screenshot({ path: shots[shots.length - 1] });
+
+    // "Add to case…" under the card: the event's footage into a new case
+    const reference = `EV-${Date.now()}`;
+    await page.click(`#events-list .ev-add[data-event="${found.pick.id}"]`);
+    await poll(() => page.evaluate(() => document.querySelector('#addcase-dialog').open &&
+        !document.querySelector('#addcase-case').disabled), 10000, 'the "Add to case" dialog for the event');
+    check(!(await visible(page, '#addcase-cameras')), 'the dialog offers cameras for an event');
+    await page.selectOption('#addcase-case', 'new');
+    await page.fill('#addcase-ref', reference);
+    await page.fill('#addcase-title', 'Browser test: a motion event');
+    await page.fill('#addcase-reason', 'Browser test of adding an event');
+    await page.click('#addcase-save');
+    await poll(async () => !(await page.evaluate(() => document.querySelector('#addcase-dialog').open)) &&
+        (await page.textContent('#events-status')).includes(reference), 10000, 'the event added to the case');
+    const evCase = (await api('/cases?state=open')).cases.find((c) => c.reference === reference);
+    const evItems = evCase ? (await api(`/cases/${evCase.id}`)).item_list : [];
+    check(evItems.length === 1 && evItems[0].event_id === Number(found.pick.id) && evItems[0].camera_id === 1 &&
+        Math.abs(Date.parse(evItems[0].start) - (found.pick.startMs - EVENT_PAD_MS)) <= 1, `case ${reference}: ${JSON.stringify(evItems)}`);
+    log(`event ${found.pick.id} added to case ${reference}: ${evItems[0].start}..${evItems[0].end}`);
 
     const start = found.pick.startMs;
     await page.click(`#events-list .event-card[data-event="${found.pick.id}"]`);
@@ -848,6 +906,224 @@ async function zoneEditor(page, problems, dir, shots) {
     for (let i = problems.length - 1; i >= before; i--) if (/400/.test(problems[i])) problems.splice(i, 1);
 }
 
+// ---- o. evidence: a case from two cameras, exported -------------------------------------------------
+const EXPORT_MAX_MS = 120000;
+
+// The last span of at least `minMs` that camera `id` recorded on its main stream (what
+// exports cut) within the last 10 minutes: {from, to}.
+async function recordedRange(id, minMs) {
+    return poll(async () => {
+        const now = Date.now();
+        const r = await api(`/cameras/${id}/recordings?from=${rfc(now - 600e3)}&to=${rfc(now)}&stream=main`);
+        const s = r.spans.map((x) => ({ from: Date.parse(x.start), to: Date.parse(x.end) })).filter((x) => x.to - x.from >= minMs);
+        return s.length ? s[s.length - 1] : null;
+    }, 90000, `${minMs / 1000} s recorded by camera ${id}`, 1000);
+}
+
+// Clicks the timeline (10-minute window) at UTC `ms`; returns the master clock right after.
+async function clickTimeline(page, ms) {
+    const box = await page.locator('#timeline').boundingBox();
+    const from = Number(await page.getAttribute('#timeline', 'data-from-ms'));
+    const to = Number(await page.getAttribute('#timeline', 'data-to-ms'));
+    check(ms > from && ms < to, `${rfc(ms)} outside the timeline window ${rfc(from)}..${rfc(to)}`);
+    await page.mouse.click(box.x + ((ms - from) / (to - from)) * box.width, box.y + box.height / 3);
+    const st = await poll(async () => {
+        const s = await state(page);
+        return s.mode === 'playback' && s.masterUtcMs != null && s;
+    }, 5000, 'playback mode after the click');
+    const pxMs = (to - from) / box.width;
+    check(Math.abs(st.masterUtcMs - ms) < 2 * pxMs + 1000, `the console seeks to ${rfc(st.masterUtcMs)}, clicked for ${rfc(ms)}`);
+    return st.masterUtcMs;
+}
+
+// Marks a range of camera `id` (shown in tile `tile`) from about `ms` on, adds it to the case
+// (a new one when `fresh` is given); returns the marks {inMs, outMs}.
+async function markAndAdd(page, { id, tile, ms, fresh, caseId, shot }) {
+    await page.click(`#grid .tile[data-index="${tile}"]`, { position: { x: 40, y: 60 } });
+    await clickTimeline(page, ms);
+    await poll(async () => (await state(page)).tiles[tile].utcMs != null, 15000, `tile ${tile} (camera ${id}) to show the recording`);
+    await page.click('#mark-in');
+    await page.click('#step-forward');
+    await page.click('#mark-out');
+    const marks = (await state(page)).marks;
+    // the clock may run on a little while the tile loads: Mark in lands at or shortly after ms
+    check(marks.inMs != null && marks.outMs != null && marks.inMs >= ms - 2000 && marks.inMs <= ms + 8000 &&
+        marks.outMs - marks.inMs >= 9000 && marks.outMs - marks.inMs <= 16000,
+    `marks after Mark in, +10 s, Mark out from ${rfc(ms)}: ${JSON.stringify(marks)}`);
+    const shown = await page.textContent('#mark-range');
+    check(/\(1\d s\)|\(9 s\)/.test(shown), `the marked range reads "${shown}"`);
+    await page.click('#mark-add');
+    await poll(() => page.evaluate(() => document.querySelector('#addcase-dialog').open &&
+        !document.querySelector('#addcase-case').disabled), 10000, 'the "Add to case" dialog with the open cases');
+    // the selected tile's camera comes preselected, the others not
+    const boxes = await page.$$eval('#addcase-camera-list input', (bs) => bs.map((b) => ({ id: Number(b.value), on: b.checked })));
+    check(boxes.length === 2 && boxes.every((b) => b.on === (b.id === id)), `camera choice in the dialog: ${JSON.stringify(boxes)}`);
+    if (fresh) {
+        await page.selectOption('#addcase-case', 'new');
+        await page.fill('#addcase-ref', fresh.reference);
+        await page.fill('#addcase-title', fresh.title);
+        await page.fill('#addcase-reason', fresh.reason);
+    } else {
+        check(await page.inputValue('#addcase-case') === String(caseId), 'the dialog does not offer the case used last');
+    }
+    await page.fill('#addcase-note', `camera ${id} from the timeline`);
+    if (shot) await page.screenshot({ path: shot });
+    await page.click('#addcase-save');
+    await poll(() => page.evaluate(() => !document.querySelector('#addcase-dialog').open), 10000, 'the dialog to close after adding');
+    const note = await page.textContent('#mark-range');
+    check(note.includes('added to'), `after adding, the range reads "${note}"`);
+    return marks;
+}
+
+async function evidenceScenario(browser, dir, shots) {
+    const inv = USERS.find((u) => u.role === 'investigator');
+    check(inv, 'run.py made no investigator');
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-GB', acceptDownloads: true });
+    try {
+        const page = await ctx.newPage();
+        const problems = watchPage(page);
+        await openLogin(page);
+        const who = await signIn(page, inv.name, inv.password);
+        check(who.role === 'investigator' && ['cases', 'export', 'release'].every((p) => who.permissions.includes(p)),
+            `${inv.name}: ${JSON.stringify(who)}`);
+        for (const id of ['nav-cases', 'mark-in', 'mark-out', 'mark-add']) check(await visible(page, '#' + id), `${inv.name} does not see #${id}`);
+        for (const cam of [1, 2]) await page.click(`#cameras button.cam[data-camera="${cam}"]`);
+        await poll(async () => {
+            const s = await state(page);
+            return s.tiles[0].camera === 1 && s.tiles[1].camera === 2;
+        }, 10000, 'cameras 1 and 2 in tiles 0 and 1');
+        await page.click('#zoom-10m');
+        const fresh = { reference: `BT-${Date.now()}`, title: 'Browser test: two cameras', reason: 'Browser test of the evidence workflow' };
+        const spans = [await recordedRange(1, 30000), await recordedRange(2, 30000)];
+        // two moments well inside what both cameras recorded, 12 s from the end at least
+        const at = spans.map((s) => s.to - 14000 - Math.floor(Math.random() * 4000));
+        shots.push(join(dir, 'console-add-to-case.png'));
+        const m1 = await markAndAdd(page, { id: 1, tile: 0, ms: at[0], fresh, shot: shots[shots.length - 1] });
+        const list = (await api('/cases?state=open')).cases;
+        const made = list.find((c) => c.reference === fresh.reference);
+        check(made && made.owner.name === inv.name, `the server holds no case ${fresh.reference} of ${inv.name}: ${JSON.stringify(list)}`);
+        const m2 = await markAndAdd(page, { id: 2, tile: 1, ms: at[1], caseId: made.id });
+        shots.push(join(dir, 'console-case-marks.png'));
+        await page.screenshot({ path: shots[shots.length - 1] });
+        const held = await api(`/cases/${made.id}`);
+        const items = held.item_list;
+        check(items.length === 2 && held.locked_items === 2, `case ${made.id}: ${JSON.stringify(held)}`);
+        for (const [it, id, m] of [[items[0], 1, m1], [items[1], 2, m2]]) {
+            check(it.camera_id === id && it.locked && Math.abs(Date.parse(it.start) - Math.min(m.inMs, m.outMs)) <= 1 &&
+                Math.abs(Date.parse(it.end) - Math.max(m.inMs, m.outMs)) <= 1,
+            `item of camera ${id}: ${JSON.stringify(it)}, marked ${JSON.stringify(m)}`);
+        }
+        log(`case ${fresh.reference} (#${made.id}): camera 1 ${items[0].start}..${items[0].end}, camera 2 ${items[1].start}..${items[1].end}`);
+        await page.click('#goto-live');
+
+        // the case on the cases page: both items, locked
+        await page.click('#nav-cases');
+        await poll(() => visible(page, `#cases-table tr[data-reference="${fresh.reference}"]`), 10000, 'the case in the list');
+        await page.click(`#cases-table tr[data-reference="${fresh.reference}"]`);
+        const rows = await poll(() => page.evaluate(() => {
+            const trs = [...document.querySelectorAll('#case-items tbody tr')];
+            return trs.length === 2 && trs.map((tr) => ({
+                camera: tr.querySelector('td.camera').textContent, lock: tr.querySelector('td.lock').textContent,
+                start: tr.querySelector('time').dateTime, startText: tr.querySelector('time').textContent,
+                release: !!tr.querySelector('button.release-item'),
+            }));
+        }), 10000, 'the 2 items on the cases page');
+        check(rows.map((r) => r.camera).join(',') === 'Camera 1,Camera 2' && rows.every((r) => r.lock === 'Locked' && r.release) &&
+            rows.every((r, i) => r.start === items[i].start && r.startText && r.startText !== r.start),
+        `case items on the page: ${JSON.stringify(rows)}`);
+
+        // the site's key, as the API gives it
+        const site = await api('/site');
+        await poll(async () => (await page.textContent('#site-fingerprint')).trim() === site.fingerprint, 5000,
+            `the fingerprint ${site.fingerprint} on the cases page`);
+        const keyHref = await page.getAttribute('#site-key-link', 'href');
+        const key = await page.request.get(new globalThis.URL(keyHref, URL).toString());
+        check(key.status() === 200 && (await key.text()).trim() === site.public_key, `GET ${keyHref}: ${key.status()}`);
+
+        // export with a reason; the progress shows until done
+        await page.fill('#export-reason', 'Browser test: request of the State Police');
+        await page.selectOption('#export-format', 'mp4');
+        const started = Date.now();
+        await page.click('#export-start');
+        const seen = [];
+        const row = await poll(async () => {
+            const r = await page.evaluate(() => {
+                const tr = document.querySelector('#case-exports tbody tr');
+                return tr && { id: Number(tr.dataset.export), state: tr.dataset.state, progress: Number(tr.dataset.progress),
+                    bar: !!tr.querySelector('progress'), error: (tr.querySelector('.export-error') || {}).textContent,
+                    link: !!tr.querySelector('a.download') };
+            });
+            if (r && (!seen.length || seen[seen.length - 1] !== `${r.state}:${r.progress.toFixed(2)}`)) seen.push(`${r.state}:${r.progress.toFixed(2)}`);
+            check(!r || r.state !== 'failed', `the export failed: ${r && r.error}`);
+            check(!r || r.state === 'done' || r.bar, `export ${r && r.id} is ${r && r.state} without a progress bar`);
+            return r && r.state === 'done' && r.link && r;
+        }, EXPORT_MAX_MS, 'the export to finish with a download link', 250);
+        log(`export #${row.id} done after ${((Date.now() - started) / 1000).toFixed(1)} s; states seen: ${seen.join(' ')}`);
+        const job = await api(`/exports/${row.id}`);
+        check(job.state === 'done' && job.case_id === made.id && job.progress === 1 && job.items.length === 2,
+            `GET /exports/${row.id}: ${JSON.stringify(job)}`);
+        await page.locator('#case-exports').scrollIntoViewIfNeeded();
+        shots.push(join(dir, 'console-case.png'));
+        await page.screenshot({ path: shots[shots.length - 1] });
+
+        // the download: the package the job describes
+        const [download] = await Promise.all([page.waitForEvent('download'), page.click('#case-exports a.download')]);
+        const file = join(dir, download.suggestedFilename());
+        await download.saveAs(file);
+        check(download.suggestedFilename() === `export-${row.id}.zip`, `the package downloads as ${download.suggestedFilename()}`);
+        const zip = readFileSync(file);
+        const sha = createHash('sha256').update(zip).digest('hex');
+        check(sha === job.sha256 && zip.length === job.bytes, `the package: ${zip.length} bytes, SHA-256 ${sha}; the job says ` +
+            `${job.bytes} bytes, ${job.sha256}`);
+        const top = `export-${row.id}/`;
+        const entries = new Map(readZip(zip).map((e) => [e.name, e]));
+        for (const n of ['manifest.json', 'manifest.sig', 'README.txt']) check(entries.has(top + n), `the package lacks ${top}${n}: ${[...entries.keys()]}`);
+        const manifest = JSON.parse(entries.get(top + 'manifest.json').data().toString('utf8'));
+        const media = [...entries.keys()].filter((n) => n.startsWith(top + 'media/') && n.endsWith('.mp4'));
+        check(media.length === 2 && manifest.items.length === 2, `the package holds ${media.length} media files, the manifest lists ` +
+            `${manifest.items.length} items`);
+        check(manifest.items.map((it) => it.camera.id).join(',') === '1,2' && manifest.export.case.reference === fresh.reference &&
+            manifest.site.fingerprint === site.fingerprint, `manifest: ${JSON.stringify({ ...manifest, files: undefined })}`);
+        for (const it of manifest.items) {
+            const f = manifest.files.find((x) => x.path === it.file);
+            const e = entries.get(top + it.file);
+            check(f && e, `the manifest's ${it.file} is not in the package`);
+            const data = e.data();
+            check(data.length === f.size && createHash('sha256').update(data).digest('hex') === f.sha256,
+                `${it.file}: ${data.length} bytes, not as the manifest lists it (${f.size} bytes, ${f.sha256})`);
+        }
+        // what the page tells a recipient to run, with the names the files download as
+        const command = (await page.textContent('#site-key-command')).trim();
+        check(command === `sargas-verify --key site-${site.id}.pub export-${row.id}`, `the verifier command reads "${command}"`);
+        writeFileSync(join(dir, `site-${site.id}.pub`), site.public_key + '\n');
+        log(`package ${file}: ${zip.length} bytes, ${entries.size} entries; media ${media.map((n) => n.slice(top.length)).join(', ')}; ` +
+            `fingerprint ${site.fingerprint}`);
+
+        // releasing a lock asks for a reason; without one nothing is sent
+        await page.click('#case-items tr[data-camera="2"] button.release-item');
+        await poll(() => page.evaluate(() => document.querySelector('#reason-dialog').open), 5000, 'the release dialog');
+        await page.click('#reason-ok');
+        const refusal = await poll(async () => (await visible(page, '#reason-error')) && page.textContent('#reason-error'), 5000,
+            'the message for a release without a reason');
+        check(refusal === 'Give a reason.', `release without a reason: "${refusal}"`);
+        const why = 'Browser test: camera 2 does not show the scene';
+        await page.fill('#reason-input', why);
+        await page.click('#reason-ok');
+        await poll(() => page.evaluate(() => {
+            const tr = document.querySelector('#case-items tr[data-camera="2"]');
+            return !document.querySelector('#reason-dialog').open && tr && tr.dataset.locked === 'false' &&
+                tr.querySelector('td.lock').textContent.startsWith('Released') && !tr.querySelector('button.release-item');
+        }), 10000, 'camera 2\'s item shown released');
+        const after = (await api(`/cases/${made.id}`)).item_list;
+        check(after[0].locked && !after[1].locked && after[1].release_reason === why, `after the release: ${JSON.stringify(after)}`);
+        log(`camera 2's lock released with a reason; "${refusal}" without one`);
+        noProblems(problems, 'the investigator\'s console');
+        return { reference: fresh.reference, caseId: made.id, exportId: row.id };
+    } finally {
+        await ctx.close();
+    }
+}
+
 const ROLL_S = 6; // playlist window for step d (the console's default is ten minutes)
 
 async function main() {
@@ -907,8 +1183,10 @@ async function main() {
         noProblems(problems, 'the administrator\'s console');
         await ctx.close();
 
+        log('o. the investigator: a case from two cameras, exported');
+        const evidence = await evidenceScenario(browser, dir, shots);
         log('h. the operator of cameras 1 and 2');
-        await operatorScenario(browser, dir, shots);
+        await operatorScenario(browser, dir, shots, evidence);
         log('i. the viewer');
         await viewerScenario(browser);
         log('j. the auditor');

@@ -1,11 +1,12 @@
 // Shared by the console's browser test and the browser benchmarks (bench/*.mjs): starting
-// Chromium with playwright-core, polling with deadlines, and reading the fake cameras'
-// barcode from the frames a <video> presents.
+// Chromium with playwright-core, polling with deadlines, reading the fake cameras' barcode
+// from the frames a <video> presents, and reading the ZIP packages of evidence exports.
 //
 // The barcode (tools/fakecam): 16 blocks in the top row of the picture, each width/40 px
 // square, block 0 leftmost; block i white (luma 235) when bit i of (counter mod 750) is 1,
 // else black (luma 16). Frame `counter` was sent at UTC counter * 40 ms.
 import { existsSync, mkdirSync } from 'node:fs';
+import { inflateRawSync } from 'node:zlib';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -189,4 +190,53 @@ export function watchPage(page) {
     });
     page.on('response', (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.request().method()} ${r.url()}`); });
     return problems;
+}
+
+// The entries of a ZIP file (a Buffer): [{name, method, size, data()}], from its central
+// directory (ZIP64 fields included); data() gives the entry's bytes (stored or deflated).
+export function readZip(buf) {
+    const EOCD = 0x06054b50, CEN = 0x02014b50, LOC = 0x04034b50, Z64LOC = 0x07064b50, Z64EOCD = 0x06064b50;
+    let eocd = -1;
+    for (let i = buf.length - 22; i >= Math.max(0, buf.length - 22 - 65535); i--) {
+        if (buf.readUInt32LE(i) === EOCD) { eocd = i; break; }
+    }
+    check(eocd >= 0, 'not a ZIP file: no end-of-central-directory record');
+    let count = buf.readUInt16LE(eocd + 10), cdOffset = buf.readUInt32LE(eocd + 16);
+    if ((count === 0xffff || cdOffset === 0xffffffff) && eocd >= 20 && buf.readUInt32LE(eocd - 20) === Z64LOC) {
+        const z = Number(buf.readBigUInt64LE(eocd - 20 + 8));
+        check(buf.readUInt32LE(z) === Z64EOCD, 'ZIP: bad ZIP64 end record');
+        count = Number(buf.readBigUInt64LE(z + 32));
+        cdOffset = Number(buf.readBigUInt64LE(z + 48));
+    }
+    const entries = [];
+    let p = cdOffset;
+    for (let k = 0; k < count; k++) {
+        check(buf.readUInt32LE(p) === CEN, `ZIP: bad central directory entry ${k}`);
+        const method = buf.readUInt16LE(p + 10);
+        let csize = buf.readUInt32LE(p + 20), size = buf.readUInt32LE(p + 24), offset = buf.readUInt32LE(p + 42);
+        const nlen = buf.readUInt16LE(p + 28), xlen = buf.readUInt16LE(p + 30), clen = buf.readUInt16LE(p + 32);
+        const name = buf.toString('utf8', p + 46, p + 46 + nlen);
+        // ZIP64 extra field: the 64-bit values of the fields that say 0xffffffff, in this order
+        for (let x = p + 46 + nlen; x < p + 46 + nlen + xlen; x += 4 + buf.readUInt16LE(x + 2)) {
+            if (buf.readUInt16LE(x) !== 1) continue;
+            let q = x + 4;
+            const next = () => { const v = Number(buf.readBigUInt64LE(q)); q += 8; return v; };
+            if (size === 0xffffffff) size = next();
+            if (csize === 0xffffffff) csize = next();
+            if (offset === 0xffffffff) offset = next();
+        }
+        entries.push({
+            name, method, size,
+            data: () => {
+                check(buf.readUInt32LE(offset) === LOC, `ZIP: bad local header of ${name}`);
+                const start = offset + 30 + buf.readUInt16LE(offset + 26) + buf.readUInt16LE(offset + 28);
+                const raw = buf.subarray(start, start + csize);
+                if (method === 0) return raw;
+                check(method === 8, `ZIP: ${name} uses compression method ${method}`);
+                return inflateRawSync(raw);
+            },
+        });
+        p += 46 + nlen + xlen + clen;
+    }
+    return entries;
 }

@@ -7,7 +7,7 @@ against it, and tears everything down again.
 
 Without a command it runs the console's browser test, `node console.test.mjs` in this
 directory, with --record-sub (playback tiles of a grid play the recorded sub streams) and
---user viewer1:viewer:deny=4. Before that, `npm ci` runs here when node_modules is missing
+--user viewer1:viewer:deny=4 --user inv1:investigator. Before that, `npm ci` runs here when node_modules is missing
 or older than package-lock.json (playwright-core, pinned). Camera K (1..N) is added with
 rtsp://127.0.0.1:P/camK/main and /camK/sub of one sargas-fakecam.
 
@@ -104,7 +104,7 @@ def main():
         cmd = ["node", os.path.join(HERE, "console.test.mjs")]
         a.record_sub = True
         if not a.user:
-            a.user = [parse_user("viewer1:viewer:deny=4")]
+            a.user = [parse_user("viewer1:viewer:deny=4"), parse_user("inv1:investigator")]
 
     if not os.access(CHROMIUM, os.X_OK):
         print("SKIP: Chromium is not installed (%s); apt-get install chromium" % CHROMIUM)

@@ -109,4 +109,20 @@ export const api = {
     events: (filter, before, limit = 50) => getJson('/events' + query({ ...filter, before, limit })),
     zones: (id) => getJson(`/cameras/${encodeURIComponent(id)}/zones`).then((r) => r.zones || []),
     setZones: (id, zones) => request('PUT', `/cameras/${encodeURIComponent(id)}/zones`, { zones }),
+
+    // evidence: cases (state: open | closed | all), their items (each holds an evidence lock
+    // while the case is open), exports of a case or of ranges (background jobs), the site's key
+    cases: (state = 'open') => getJson('/cases' + query({ state })).then((r) => r.cases || []),
+    caseDetail: (id) => getJson(`/cases/${encodeURIComponent(id)}`),
+    createCase: (c) => request('POST', '/cases', c),
+    // item: {camera_id, start, end, note?} (RFC 3339 UTC) or {event_id, note?}
+    addCaseItem: (id, item) => request('POST', `/cases/${encodeURIComponent(id)}/items`, item),
+    releaseCaseItem: (id, item, reason) =>
+        request('POST', `/cases/${encodeURIComponent(id)}/items/${encodeURIComponent(item)}/release`, { reason }),
+    closeCase: (id, reason) => request('POST', `/cases/${encodeURIComponent(id)}/close`, { reason }),
+    exports: () => getJson('/exports').then((r) => r.exports || []),
+    exportJob: (id, signal) => getJson(`/exports/${encodeURIComponent(id)}`, signal),
+    // job: {case_id | items: [{camera_id, start, end}], reason, format: 'mp4' | 'onvif'}
+    createExport: (job) => request('POST', '/exports', job),
+    siteKeyUrl: () => `${BASE}/site/key.pub`,
 };

@@ -2,7 +2,9 @@
 // the timeline and the master clock together, keeps the layout in localStorage (per user),
 // and handles the keyboard. What is shown follows the session's permissions: video needs
 // 'live', the timeline and its controls 'playback', the download 'export'; the users page
-// 'users.read', the audit page 'audit.read'. The server checks every request all the same.
+// 'users.read', the audit page 'audit.read'; the cases page 'cases.read', marking a range and
+// adding footage to a case 'cases', releasing locks 'release', exporting 'export'. The server
+// checks every request all the same.
 import { api, can, currentSession, setSession, onSignedOut } from './api.js';
 import { t, setLang, getLang, applyDom, fmtDateTime, fmtTime } from './i18n.js';
 import { Grid, MAX_TILES } from './grid.js';
@@ -15,11 +17,15 @@ import { MasterClock, syncStep } from './sync.js';
 import { PlaybackPlayer } from './playback.js';
 import { EventsPage, activityTrack } from './events.js';
 import { ZoneEditor } from './zones.js';
+import { CasesPage, fmtRange } from './cases.js';
+import { AddToCaseDialog } from './addcase.js';
 
 const LAYOUTS = [1, 4, 9, 16];
 const STORE_KEY = 'sargas.console';   // + '.' + user name
 const POLL_MS = 5000;
-const PAGES = { video: 'live', cameras: 'cameras.read', events: 'playback', users: 'users.read', audit: 'audit.read' };
+const PAGES = {
+    video: 'live', cameras: 'cameras.read', events: 'playback', cases: 'cases.read', users: 'users.read', audit: 'audit.read',
+};
 const EVENT_PRE_MS = 5000;   // an event opens this long before its start
 
 const $ = (id) => document.getElementById(id);
@@ -28,7 +34,7 @@ const $ = (id) => document.getElementById(id);
 const state = {
     layout: 4,
     tiles: Array(MAX_TILES).fill(null),   // camera id or null, MAX_TILES entries (kept across layouts)
-    page: 'video',             // 'video' | 'cameras' | 'users' | 'audit'
+    page: 'video',             // a key of PAGES
     enlarged: null,            // tile index shown over the whole grid, or null
     selected: 0,               // tile last clicked or focused
     mode: 'live',              // 'live' | 'playback' (all tiles together)
@@ -232,6 +238,7 @@ function updateRows() {
     timeline.setRows(rowCameras().map((cam) => ({
         id: cam.id, label: cam.name, layers: (trackCache.get(cam.id) || {}).layers || [],
     })));
+    renderMarks();
 }
 
 function scheduleTracks() {
@@ -279,6 +286,63 @@ async function loadTracks() {
 function renderZoom() {
     document.querySelectorAll('[data-zoom]').forEach((b) => {
         b.setAttribute('aria-pressed', String(Number(b.dataset.zoom) === timeline.zoomIndex));
+    });
+}
+
+// ---- marking a range for a case ---------------------------------------------------------------
+// "Mark in" and "Mark out" take the moment on screen (the playhead in playback, now when
+// live); the range between them, drawn on the timeline, goes into a case with "Add to case…"
+// for cameras of the timeline (the selected tile's camera preselected).
+const marks = { inMs: null, outMs: null };
+let markNote = '';   // what the last addition did, shown next to the range
+
+const markNow = () => (state.mode === 'playback' && clock.now() != null ? Math.round(clock.now()) : Date.now());
+
+function markedRange() {
+    if (marks.inMs == null || marks.outMs == null) return null;
+    const startMs = Math.min(marks.inMs, marks.outMs), endMs = Math.max(marks.inMs, marks.outMs);
+    return endMs > startMs ? { startMs, endMs } : null;
+}
+
+function setMark(which) {
+    if (!can('cases') || stopped) return;
+    marks[which] = markNow();
+    markNote = '';
+    renderMarks();
+}
+
+function clearMarks() {
+    marks.inMs = marks.outMs = null;
+    markNote = '';
+    renderMarks();
+}
+
+function renderMarks() {
+    const out = $('mark-range');
+    const r = markedRange();
+    timeline.marks = { inMs: marks.inMs, outMs: marks.outMs };
+    let text = '';
+    if (r) text = t('mk.range', { range: fmtRange(r.startMs, r.endMs), seconds: Math.round((r.endMs - r.startMs) / 1000) });
+    else if (marks.inMs != null) text = t('mk.fromOnly', { time: fmtDateTime(marks.inMs) });
+    else if (marks.outMs != null) text = t('mk.toOnly', { time: fmtDateTime(marks.outMs) });
+    out.textContent = markNote ? `${text} · ${markNote}` : text;
+    out.title = out.textContent ? `${out.textContent}\n${t('mk.rangeHint')}` : t('mk.rangeHint');
+    out.dataset.inMs = marks.inMs == null ? '' : String(marks.inMs);
+    out.dataset.outMs = marks.outMs == null ? '' : String(marks.outMs);
+    $('mark-clear').disabled = marks.inMs == null && marks.outMs == null;
+    $('mark-add').disabled = !r || !rowCameras().length;
+    timeline.draw();
+}
+
+function addMarkedToCase() {
+    const r = markedRange();
+    const cams = rowCameras();
+    if (!can('cases') || !r || !cams.length) return;
+    const selected = state.tiles[state.enlarged ?? state.selected];
+    addCase.open({ kind: 'range', ...r, cameras: cams.map((c) => ({ id: c.id, name: c.name })), selected }, (detail, n) => {
+        markNote = t('mk.added', { n, reference: detail.reference });
+        renderMarks();
+        if (state.page === 'cases') cases.show();
     });
 }
 
@@ -346,6 +410,8 @@ function onKey(e) {
         case '+': case '=': timeline.zoomBy(-1); break;
         case '-': case '_': timeline.zoomBy(1); break;
         case 'f': case 'F': fullscreen(); break;
+        case 'i': case 'I': if (!can('cases')) return; setMark('inMs'); break;
+        case 'o': case 'O': if (!can('cases')) return; setMark('outMs'); break;
         default: return;
     }
     e.preventDefault();
@@ -375,20 +441,35 @@ function download() {
 
 // ---- pages -----------------------------------------------------------------------------------
 const users = new UsersPage({ cameras: cameraArray, onSelfChanged: () => location.reload() });
-const events = new EventsPage({ cameras: cameraArray, onOpen: openEvent });
+const addCase = new AddToCaseDialog();
+const events = new EventsPage({ cameras: cameraArray, onOpen: openEvent, onAddToCase: addEventToCase });
+const cases = new CasesPage({ onPlay: (camera, startMs) => openAt(camera, startMs) });
 
-// An event of the events page: its camera on the video page (in a shown tile, else in the
-// selected one), played from a little before its start.
-function openEvent(ev) {
+// An event of the events page into a case (the server takes the event's camera and span).
+function addEventToCase(ev) {
+    if (!can('cases')) return;
+    const cam = state.cameras.get(ev.camera);
+    addCase.open({ kind: 'event', event: ev, camera: cam ? cam.name : `#${ev.camera}` },
+        (detail) => events.say(t('ev.added', { reference: detail.reference })));
+}
+
+// A camera on the video page (in a shown tile, else in the selected one), played from `ms`.
+function openAt(camera, ms) {
     if (!can('playback')) return;
     showPage('video');
     const shown = state.enlarged != null ? [state.enlarged] : [...Array(state.layout).keys()];
-    if (!shown.some((i) => state.tiles[i] === ev.camera)) {
+    if (!shown.some((i) => state.tiles[i] === camera)) {
         const free = shown.find((i) => state.tiles[i] == null);
-        assign(free ?? (shown.includes(state.selected) ? state.selected : shown[0]), ev.camera);
+        assign(free ?? (shown.includes(state.selected) ? state.selected : shown[0]), camera);
     }
+    seek(ms);
+}
+
+// An event of the events page: its camera played from a little before its start.
+function openEvent(ev) {
+    if (!can('playback')) return;
     const start = Date.parse(ev.start);
-    seek(start - EVENT_PRE_MS);
+    openAt(ev.camera, start - EVENT_PRE_MS);
     // An event that began as the recording did (a camera coming online) opens at the
     // recording's start instead of "no recording" before it.
     recordingStartNear(ev.camera, start).then((ms) => {
@@ -435,6 +516,7 @@ function showPage(p) {
     if (p === 'users') users.show();
     if (p === 'audit') audit.show();
     if (p === 'events' && changed) events.show();
+    if (p === 'cases') cases.show(); else cases.hide();
     if (p !== 'cameras') zoneEditor.close();
     if (p === 'video' && changed) scheduleTracks();
 }
@@ -508,7 +590,9 @@ function stopConsole() {
     trackLoad = null;
     if (state.enlarged != null && document.fullscreenElement) document.exitFullscreen().catch(() => {});
     grid.reconcile(wants(), viewNow());
-    if ($('pw-dialog').open) $('pw-dialog').close();
+    cases.stop();
+    addCase.close();
+    for (const id of ['pw-dialog', 'reason-dialog']) if ($(id).open) $(id).close();
     showSignedIn(false);
 }
 
@@ -560,6 +644,8 @@ function changeLang(value) {
     users.rerender();
     audit.rerender();
     events.rerender();
+    cases.rerender();
+    renderMarks();
     pollHealth();
     pollCameras();
     if (state.page === 'users' || state.page === 'audit') loadSite();
@@ -580,6 +666,10 @@ function wire() {
     $('step-forward').addEventListener('click', () => step(10000));
     $('fullscreen').addEventListener('click', fullscreen);
     $('download').addEventListener('click', download);
+    $('mark-in').addEventListener('click', () => setMark('inMs'));
+    $('mark-out').addEventListener('click', () => setMark('outMs'));
+    $('mark-clear').addEventListener('click', clearMarks);
+    $('mark-add').addEventListener('click', addMarkedToCase);
     $('zoom-in').addEventListener('click', () => timeline.zoomBy(-1));
     $('zoom-out').addEventListener('click', () => timeline.zoomBy(1));
     document.querySelectorAll('[data-zoom]').forEach((b) => b.addEventListener('click', () => timeline.setZoom(Number(b.dataset.zoom))));
@@ -618,6 +708,7 @@ window.sargas = {
         mode: state.mode,
         page: state.page,
         masterUtcMs: state.mode === 'playback' ? clock.now() : null,
+        marks: { ...marks },
         playing: state.mode === 'playback' && clock.playing,
         tiles: grid.tiles.slice(0, state.layout).map((tile, i) => ({
             index: i,

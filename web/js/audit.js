@@ -13,6 +13,8 @@ export const ACTIONS = [
     'camera.', 'camera.add', 'camera.update', 'camera.remove',
     'user.', 'user.add', 'user.update', 'user.remove', 'user.password', 'grant.set',
     'token.', 'token.add', 'token.revoke', 'session.revoke',
+    'case.', 'case.create', 'case.close', 'lock.', 'lock.add', 'lock.release',
+    'export.', 'export.create', 'export.finish', 'export.download', 'export.delete',
     'access.denied', 'audit.export',
     'server.', 'server.start', 'server.stop', 'setup',
 ];

@@ -8,7 +8,7 @@ import { t } from './i18n.js';
 const $ = (id) => document.getElementById(id);
 
 export const NAME_RE = /^[A-Za-z0-9._@-]{1,64}$/;
-const utf8Length = (s) => new TextEncoder().encode(s).length;
+export const utf8Length = (s) => new TextEncoder().encode(s).length;
 
 // The problem with a new password (and its repetition), or null.
 export function passwordProblem(pw, again) {

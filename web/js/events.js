@@ -1,8 +1,9 @@
 // Motion in the console (playback permission): the heat strip of each timeline row (the
 // camera's activity index, one cell per step, under its recording spans) and the events page
 // (filters, results newest first as cards with the peak picture, "more" pages back with
-// next_before; a card opens the video page in playback shortly before the event).
-import { api } from './api.js';
+// next_before; a card opens the video page in playback shortly before the event; "Add to
+// case…" under a card puts the event's footage into a case: cases permission).
+import { api, can } from './api.js';
 import { t, fmtDateTime } from './i18n.js';
 import { errorText } from './auth.js';
 import { localToUtc } from './audit.js';
@@ -34,10 +35,12 @@ export const fmtDuration = (ms) => {
 };
 
 export class EventsPage {
-    // cameras(): the cameras of the console; onOpen(event): show it in playback.
-    constructor({ cameras, onOpen }) {
+    // cameras(): the cameras of the console; onOpen(event): show it in playback;
+    // onAddToCase(event): offer to add it to a case.
+    constructor({ cameras, onOpen, onAddToCase }) {
         this.cameras = cameras;
         this.onOpen = onOpen;
+        this.onAddToCase = onAddToCase;
         this.form = $('events-filter');
         this.list = $('events-list');
         this.more = $('events-more');
@@ -109,6 +112,9 @@ export class EventsPage {
         }
     }
 
+    // A message in the status line (e.g. what "Add to case" did), until the next load.
+    say(text) { this.status.textContent = text; }
+
     render() {
         const names = new Map(this.cameras().map((c) => [c.id, c.name]));
         this.status.textContent = this.events.length ? t('ev.count', { n: this.events.length }) : t('ev.none');
@@ -150,6 +156,16 @@ export class EventsPage {
         b.title = t('ev.open');
         b.addEventListener('click', () => this.onOpen(ev));
         li.append(b);
+        if (can('cases') && this.onAddToCase) {
+            const add = document.createElement('button');
+            add.type = 'button';
+            add.className = 'ev-add';
+            add.dataset.event = String(ev.id);
+            add.textContent = t('ev.addToCase');
+            add.title = t('ev.addToCaseHint');
+            add.addEventListener('click', () => this.onAddToCase(ev));
+            li.append(add);
+        }
         return li;
     }
 }

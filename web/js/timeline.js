@@ -1,7 +1,7 @@
 // The timeline under the grid: one row per camera, each row drawn from layers of spans
 // (recordings, gaps; later motion and events), local-time labels, a "now" marker and the
-// playhead. The canvas carries data-from-ms / data-to-ms: its visible window in UTC ms,
-// mapped linearly onto its full width.
+// playhead, and the range marked for a case ("Mark in" / "Mark out"). The canvas carries
+// data-from-ms / data-to-ms: its visible window in UTC ms, mapped linearly onto its full width.
 import { t, fmtTick, fmtDateTime } from './i18n.js';
 
 // Track providers: async (camera, fromMs, toMs, signal) => [{kind, items: [{startMs, endMs,
@@ -40,6 +40,7 @@ export class Timeline {
         this.span = ZOOMS[1];
         this.fromMs = Date.now() - this.span * 0.9;
         this.playheadMs = null;
+        this.marks = { inMs: null, outMs: null };   // the range marked for a case (either may be null)
         this.dragMs = null;
         this.pinnedUntil = 0;
         this.hover = null;
@@ -231,6 +232,27 @@ export class Timeline {
             g.stroke();
             g.lineWidth = 1;
         };
+        // the marked range: a band over the rows between the two marks, a bracket at each
+        const { inMs, outMs } = this.marks;
+        if (inMs != null && outMs != null) {
+            const x0 = Math.max(0, this.msToX(Math.min(inMs, outMs))), x1 = Math.min(w, this.msToX(Math.max(inMs, outMs)));
+            if (x1 > x0) {
+                g.fillStyle = 'rgba(77, 163, 255, 0.22)';
+                g.fillRect(x0, 0, Math.max(1, x1 - x0), rowsH);
+            }
+        }
+        const bracket = (ms, dir) => {
+            if (ms == null || ms < this.fromMs || ms > this.toMs) return;
+            const x = Math.round(this.msToX(ms)) + 0.5;
+            marker(ms, '#7fbfff', 2);
+            g.fillStyle = '#7fbfff';
+            g.fillRect(dir > 0 ? x : x - 6, 0, 6, 2);
+            g.fillRect(dir > 0 ? x : x - 6, rowsH - 2, 6, 2);
+        };
+        const swapped = inMs != null && outMs != null && outMs < inMs;   // marked out before in
+        bracket(inMs, swapped ? -1 : 1);
+        bracket(outMs, swapped ? 1 : -1);
+
         const now = Date.now();
         marker(now, '#4da3ff', 1);
         if (now >= this.fromMs && now <= this.toMs) {
