@@ -207,7 +207,14 @@ static int reply_case(struct sg_req *r, unsigned status, int64_t id)
         struct sg_camera cam;
         if (sg_catalog_camera_get(r->cat, it[i].camera_id, &cam) == 0 && sg_http_camera_visible(r, &cam)) {
             json_t *j = item_json(&it[i]);
+            struct sg_user u;
             json_object_set_new(j, "camera", json_string(cam.name));
+            /* names as well as ids: people reading a case may not read the user register */
+            json_object_set_new(j, "added_by_name",
+                                sg_catalog_user_get(r->cat, it[i].added_by, &u) == 0 ? json_string(u.name) : json_null());
+            if (it[i].released_us)
+                json_object_set_new(j, "released_by_name", sg_catalog_user_get(r->cat, it[i].released_by, &u) == 0
+                                                               ? json_string(u.name) : json_null());
             json_array_append_new(a, j);
         } else {
             hidden++;

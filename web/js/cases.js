@@ -345,7 +345,7 @@ export class CasesPage {
         cell(tr, it.note || '', 'note');
         const lock = it.locked
             ? cell(tr, t('cs.locked'), 'lock locked')
-            : cell(tr, t('cs.released', { time: fmtDateTime(Date.parse(it.released)), user: this.userName(it.released_by) }),
+            : cell(tr, t('cs.released', { time: fmtDateTime(Date.parse(it.released)), user: it.released_by_name || this.userName(it.released_by) }),
                 'lock released');
         if (!it.locked && it.release_reason) lock.append(el('span', it.release_reason, 'release-reason'));
         const actions = cell(tr, '', 'actions');
