@@ -434,6 +434,9 @@ int sg_catalog_export_finish(struct sg_catalog *cat, int64_t id, const char *fil
 /* Puts exports left running by a stopped server back in the queue. Returns the count. */
 int sg_catalog_export_requeue(struct sg_catalog *cat);
 int sg_catalog_export_delete(struct sg_catalog *cat, int64_t id);
+/* Finished (done or failed) exports that finished before before_us, oldest first, at most 100.
+ * Caller frees. Returns the count. */
+int sg_catalog_export_expired(struct sg_catalog *cat, int64_t before_us, struct sg_export_job **out);
 
 const char *sg_stream_name(int stream);   /* "main" / "sub" */
 int sg_stream_parse(const char *s);        /* -> enum or SG_E_NOTFOUND */

@@ -15,7 +15,7 @@ enum {
     Q_CASE_ADD = CATALOG__CASES_FIRST, Q_CASE_GET, Q_CASE_LIST, Q_CASE_CLOSE, Q_ITEM_ADD, Q_ITEM_GET,
     Q_ITEM_LIST, Q_ITEM_RELEASE, Q_ITEM_RELEASE_ALL, Q_LOCK_ADD, Q_LOCK_DROP, Q_LOCK_DROP_CASE,
     Q_EXP_ADD, Q_EXP_RANGE_ADD, Q_EXP_GET, Q_EXP_LIST, Q_EXP_RANGES, Q_EXP_NEXT, Q_EXP_STATE,
-    Q_EXP_FINISH, Q_EXP_REQUEUE, Q_EXP_DELETE, Q_EXP_DELETE_RANGES,
+    Q_EXP_FINISH, Q_EXP_REQUEUE, Q_EXP_DELETE, Q_EXP_DELETE_RANGES, Q_EXP_EXPIRED,
     Q_LAST
 };
 _Static_assert((int)Q_LAST <= (int)CATALOG__N_EXTRA, "catalog_cases.c's statement slots overflow");
@@ -72,6 +72,8 @@ static const char *const sql[Q_LAST - CATALOG__CASES_FIRST] = {
     Q(Q_EXP_REQUEUE) = "UPDATE exports SET state = 0, progress = 0 WHERE state = 1",
     Q(Q_EXP_DELETE) = "DELETE FROM exports WHERE id = ?",
     Q(Q_EXP_DELETE_RANGES) = "DELETE FROM export_items WHERE export_id = ?",
+    Q(Q_EXP_EXPIRED) = "SELECT " EXP_COLS " FROM exports WHERE state >= 2 AND finished_us > 0"
+                       " AND finished_us < ? ORDER BY id LIMIT 100",
 #undef Q
 };
 
@@ -538,4 +540,15 @@ static int export_delete_body(struct sg_catalog *cat, void *p)
 int sg_catalog_export_delete(struct sg_catalog *cat, int64_t id)
 {
     return in_transaction(cat, export_delete_body, &id);
+}
+
+int sg_catalog_export_expired(struct sg_catalog *cat, int64_t before_us, struct sg_export_job **out)
+{
+    sqlite3_stmt *s = q(cat, Q_EXP_EXPIRED);
+
+    *out = NULL;
+    if (!s)
+        return SG_E_CATALOG;
+    sqlite3_bind_int64(s, 1, before_us);
+    return catalog__collect(cat, s, sizeof(**out), read_export, (void **)out);
 }

@@ -54,6 +54,8 @@ static const struct option options[] = {
       "directory of the sites' Ed25519 secret keys (mode 0700; audit signatures, exports)" },
     { "export_dir", T_PATH, "/var/lib/sargas/exports", 1, PATH_MAX - 1, OFF(export_dir), 0,
       "directory of evidence packages (exports), created if missing; not a storage root" },
+    { "export_keep_days", T_INT, "30", 0, 3650, OFF(export_keep_days), 0,
+      "a finished export's package is deleted this many days after it was made (0: kept until deleted)" },
     { "session_hours", T_INT, "12", 1, 24 * 7, OFF(session_hours), 0,
       "a console session ends this long after login, whatever happens" },
     { "session_idle_minutes", T_INT, "60", 1, 24 * 60, OFF(session_idle_minutes), 0,

@@ -28,6 +28,7 @@ struct sg_config {
     char catalog[PATH_MAX];          /* SQLite catalog file */
     char key_dir[PATH_MAX];          /* sites' secret keys */
     char export_dir[PATH_MAX];       /* evidence packages */
+    int export_keep_days;            /* packages deleted this long after they were made; 0: kept */
     int session_hours;
     int session_idle_minutes;
     int password_opslimit;

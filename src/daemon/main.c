@@ -234,7 +234,7 @@ int main(int argc, char **argv)
     {
         struct sg_exporter_opts eo = {
             .catalog_path = cfg.catalog, .export_dir = cfg.export_dir, .key_dir = cfg.key_dir,
-            .generator = "sargas " SARGAS_VERSION, .roots = (const char(*)[SG_ROOT_MAX])cfg.storage_roots,
+            .generator = "sargas " SARGAS_VERSION, .keep_days = cfg.export_keep_days, .roots = (const char(*)[SG_ROOT_MAX])cfg.storage_roots,
             .n_roots = cfg.n_storage_roots,
         };
         if ((r = sg_exporter_start(&eo, &exporter)) < 0) {

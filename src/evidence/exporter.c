@@ -360,13 +360,12 @@ static void remove_tree(const char *dir)
 /* ---- one export ---- */
 
 static void audit_result(struct sg_catalog *cat, const struct sg_export_job *j, const char *outcome,
-                         json_t *detail)
+                         json_t *detail, const char *action)
 {
     char obj[32], *s = json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS);
 
     snprintf(obj, sizeof(obj), "export:%" PRId64, j->id);
-    if (sg_audit_log(cat, j->site_id, j->user_id, j->user_name, "exporter", "export.finish", outcome, 0, obj,
-                     s) < 0)
+    if (sg_audit_log(cat, j->site_id, j->user_id, j->user_name, "exporter", action, outcome, 0, obj, s) < 0)
         sg_error("export", 0, "cannot write the audit entry of export %" PRId64, j->id);
     free(s);
     json_decref(detail);
@@ -555,14 +554,14 @@ static int run_one(struct sg_catalog *cat, const struct sg_exporter_opts *o, int
     if (r < 0) {
         sg_error("export", 0, "export %" PRId64 " failed: %s", id, sg_strerror(r));
         sg_catalog_export_set_state(cat, id, SG_EXPORT_FAILED, j.progress, sg_strerror(r));
-        audit_result(cat, &j, "failed", json_pack("{s:s}", "error", sg_strerror(r)));
+        audit_result(cat, &j, "failed", json_pack("{s:s}", "error", sg_strerror(r)), "export.finish");
         return r;
     }
     if ((r = sg_catalog_export_finish(cat, id, j.file, j.bytes, j.sha256)) < 0)
         return r;
     sg_info("export", 0, "export %" PRId64 " done: %s (%" PRId64 " bytes)", id, j.file, j.bytes);
     audit_result(cat, &j, "ok", json_pack("{s:s,s:I,s:s}", "file", j.file, "bytes", (json_int_t)j.bytes,
-                                          "sha256", j.sha256));
+                                          "sha256", j.sha256), "export.finish");
     return 0;
 }
 
@@ -578,6 +577,33 @@ int sg_exporter_run_one(const struct sg_exporter_opts *o, int64_t export_id)
         r = run_one(cat, o, export_id, &never);
     sg_catalog_close(&cat);
     return r;
+}
+
+/* Deletes the packages (and the jobs) of exports that finished more than keep_days ago: they
+ * are copies of personal data, kept only as long as the site says. Each deletion is audited. */
+static void expire(struct sg_catalog *cat, const struct sg_exporter_opts *o)
+{
+    struct sg_export_job *j = NULL;
+    int n;
+
+    if (o->keep_days <= 0)
+        return;
+    n = sg_catalog_export_expired(cat, sg_utc_us() - (int64_t)o->keep_days * 86400 * SG_US_PER_SEC, &j);
+    for (int i = 0; i < n; i++) {
+        char path[PATH_MAX];
+        if (j[i].file[0] && !strchr(j[i].file, '/') && j[i].file[0] != '.' &&
+            snprintf(path, sizeof(path), "%s/%s", o->export_dir, j[i].file) < (int)sizeof(path) &&
+            unlink(path) < 0 && errno != ENOENT) {
+            sg_error("export", 0, "cannot delete the expired package %s: %s", path, strerror(errno));
+            continue;
+        }
+        if (sg_catalog_export_delete(cat, j[i].id) < 0)
+            continue;
+        sg_info("export", 0, "export %" PRId64 " (%s) deleted after %d days", j[i].id, j[i].file, o->keep_days);
+        audit_result(cat, &j[i], "ok", json_pack("{s:s,s:i}", "file", j[i].file, "keep_days", o->keep_days),
+                     "export.expire");
+    }
+    free(j);
 }
 
 /* ---- the thread ---- */
@@ -598,6 +624,7 @@ static void *exporter_main(void *arg)
 {
     struct sg_exporter *e = arg;
     struct sg_catalog *cat = NULL;
+    int64_t next_expire = 0;
     int r;
 
     lowest_priority();
@@ -609,8 +636,12 @@ static void *exporter_main(void *arg)
         sg_info("export", 0, "%d interrupted exports queued again", r);
     pthread_mutex_lock(&e->mu);
     while (!e->stop) {
-        int64_t id = 0;
+        int64_t id = 0, now = sg_mono_ns();
         pthread_mutex_unlock(&e->mu);
+        if (now >= next_expire) {
+            expire(cat, &e->o);
+            next_expire = now + 60 * SG_NS_PER_SEC;
+        }
         if (sg_catalog_export_next(cat, &id) == 0 && id)
             run_one(cat, &e->o, id, &e->stop);
         pthread_mutex_lock(&e->mu);

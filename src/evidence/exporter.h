@@ -16,6 +16,7 @@ struct sg_exporter_opts {
     const char *export_dir;
     const char *key_dir;
     const char *generator;            /* "sargas 0.x" */
+    int keep_days;                    /* finished packages older than this are deleted; 0: kept */
     const char (*roots)[SG_ROOT_MAX]; /* storage roots: segment files resolve under them */
     int n_roots;
 };

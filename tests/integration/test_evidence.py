@@ -20,6 +20,7 @@ import hashlib
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import tempfile
 import zipfile
@@ -283,6 +284,20 @@ def test_evidence():
         olga("POST", "/api/v1/cases/%d/items" % case_id, {"camera_id": cams[0], "start": rfc(a1), "end": rfc(b1)},
              expect=409)
         check(audit(env, action="case.close", user="ivy"), "closing is not audited")
+
+        # packages are deleted export_keep_days after they were made: age one, restart
+        onvif_zip = os.path.join(env.config["export_dir"], "export-%d.zip" % job["id"])
+        check(os.path.exists(onvif_zip), "no package file %s" % onvif_zip)
+        env.stop()
+        db = sqlite3.connect(env.config["catalog"])
+        db.execute("UPDATE exports SET finished_us = finished_us - 31 * 86400 * 1000000 WHERE id = ?", (job["id"],))
+        db.commit()
+        db.close()
+        env.start()
+        poll(lambda: ivy("GET", "/api/v1/exports/%d" % job["id"])[0] == 404, 30, "the aged export to be deleted")
+        check(not os.path.exists(onvif_zip), "the aged package file is still there")
+        ivy("GET", "/api/v1/exports/%d" % job_id, expect=200)  # the recent one stays
+        check(audit(env, action="export.expire"), "the deletion of an aged package is not audited")
         env.stop()
     finally:
         env.close()

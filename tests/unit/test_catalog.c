@@ -206,6 +206,15 @@ static void test_case_tables(struct sg_catalog *cat, int64_t cam, int64_t now)
     if (rgs)
         CHECK(rgs[1].start_us == rg[1].start_us && rgs[1].end_us == rg[1].end_us && rgs[0].camera_id == cam);
     free(rgs);
+    {
+        struct sg_export_job *ex = NULL;
+        CHECK_EQ_INT(sg_catalog_export_expired(cat, jg.finished_us, &ex), 0); /* not before itself */
+        free(ex);
+        CHECK_EQ_INT(sg_catalog_export_expired(cat, jg.finished_us + 1, &ex), 1);
+        if (ex)
+            CHECK_EQ_INT(ex[0].id, j.id);
+        free(ex);
+    }
     CHECK_EQ_INT(sg_catalog_export_delete(cat, j.id), 0);
     CHECK_EQ_INT(sg_catalog_export_get(cat, j.id, &jg), SG_E_NOTFOUND);
     CHECK_EQ_INT(sg_catalog_export_ranges(cat, j.id, &rgs), 0);
