@@ -2,6 +2,7 @@
 #include "analysis/analysis.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +62,9 @@ struct sg_analyser {
     uint8_t levels[60];
     uint32_t zbits[60];
     int act_dirty;
+    int64_t since_restart;   /* frames analysed since the model last started learning */
+    /* written by the analysis thread, read by sg_analysis_info(), under the analysis' lock */
+    struct sg_analysis_info info;
 };
 
 struct athread {
@@ -77,6 +81,9 @@ struct sg_analysis {
     struct athread *t;
     int nt;
     atomic_uint rr;
+    pthread_mutex_t lock;     /* guards reg and every analyser's info */
+    struct sg_analyser **reg; /* the analysers added and not yet removed */
+    int nreg, capreg;
 };
 
 /* ---- the analysis thread ---- */
@@ -130,12 +137,24 @@ static void activity(struct sg_analyser *an, int64_t utc_us, int level, uint32_t
     an->act_dirty = 1;
 }
 
+/* The model learns the scene again from the next frame: counted once it had learnt something. */
+static void count_restart(struct sg_analyser *an)
+{
+    if (!an->since_restart)
+        return;
+    an->since_restart = 0;
+    pthread_mutex_lock(&an->t->a->lock);
+    an->info.restarts++;
+    pthread_mutex_unlock(&an->t->a->lock);
+}
+
 /* The model starts again: after a reconnection, a gap, new parameter sets. */
 static void restart(struct sg_analyser *an)
 {
     event_end(an, an->last_utc);
     sg_motion_reset(an->m);
     sg_decoder_close(&an->dec);
+    count_restart(an);
 }
 
 static void on_result(struct sg_analyser *an, const struct sg_motion_result *res, int64_t utc_us)
@@ -206,9 +225,18 @@ static void on_frame(struct sg_analyser *an, struct item *it)
         return; /* decoded (the next frames need it), not analysed */
     /* a quarter period of slack keeps 25 -> 5 fps from slipping a frame now and then */
     an->next_us = it->utc_us + period - period / 4;
+    if (pic.width != an->info.width || pic.height != an->info.height)
+        count_restart(an); /* sg_motion_frame resets the model on a new size */
     if (sg_motion_frame(an->m, pic.luma, pic.width, pic.height, pic.stride, it->utc_us, &res) < 0)
         return;
     an->last_utc = it->utc_us;
+    an->since_restart++;
+    pthread_mutex_lock(&an->t->a->lock);
+    an->info.frames++;
+    an->info.last_utc_us = it->utc_us;
+    an->info.width = pic.width;
+    an->info.height = pic.height;
+    pthread_mutex_unlock(&an->t->a->lock);
     on_result(an, &res, it->utc_us);
     /* Keyframes decode on their own: keeping a decoder (and its picture buffers, up to 16
      * frames of 1080p) from one keyframe to the next would only cost memory. */
@@ -386,15 +414,51 @@ struct sg_analyser *sg_analysis_add(struct sg_analysis *a, const struct sg_camer
     an->keyframes_only = keyframes_only;
     an->session_no = -1;
     an->sent_session = -1;
+    pthread_mutex_lock(&a->lock);
+    if (a->nreg == a->capreg) {
+        a->capreg = a->capreg ? 2 * a->capreg : 16;
+        if (!(a->reg = realloc(a->reg, (size_t)a->capreg * sizeof(*a->reg))))
+            abort();
+    }
+    a->reg[a->nreg++] = an;
+    pthread_mutex_unlock(&a->lock);
     control(an, IT_ADD); /* the thread takes it into its list before any of its frames */
     return an;
 }
 
 void sg_analysis_remove(struct sg_analyser **anp)
 {
-    if (*anp)
-        control(*anp, IT_REMOVE); /* after its last frame; the thread frees it */
+    struct sg_analyser *an = *anp;
+
+    if (an) {
+        struct sg_analysis *a = an->t->a;
+        pthread_mutex_lock(&a->lock); /* out of sg_analysis_info's sight before it is freed */
+        for (int i = 0; i < a->nreg; i++)
+            if (a->reg[i] == an) {
+                a->reg[i] = a->reg[--a->nreg];
+                break;
+            }
+        pthread_mutex_unlock(&a->lock);
+        control(an, IT_REMOVE); /* after its last frame; the thread frees it */
+    }
     *anp = NULL;
+}
+
+int sg_analysis_info(struct sg_analysis *a, int64_t camera_id, int stream, struct sg_analysis_info *out)
+{
+    int r = SG_E_NOTFOUND;
+
+    if (!a)
+        return r;
+    pthread_mutex_lock(&a->lock);
+    for (int i = 0; i < a->nreg; i++)
+        if (a->reg[i]->camera_id == camera_id && a->reg[i]->stream == stream) {
+            *out = a->reg[i]->info;
+            r = 0;
+            break;
+        }
+    pthread_mutex_unlock(&a->lock);
+    return r;
 }
 
 int sg_analysis_create(const struct sg_analysis_opts *o, struct sg_analysis **out)
@@ -404,6 +468,7 @@ int sg_analysis_create(const struct sg_analysis_opts *o, struct sg_analysis **ou
 
     if (!a)
         abort();
+    pthread_mutex_init(&a->lock, NULL);
     a->o = *o;
     if (a->o.fps < 1)
         a->o.fps = 1;
@@ -449,6 +514,8 @@ void sg_analysis_destroy(struct sg_analysis **ap)
         free(t->ans);
     }
     free(a->t);
+    free(a->reg);
+    pthread_mutex_destroy(&a->lock);
     free(a);
     *ap = NULL;
 }
