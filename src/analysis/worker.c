@@ -138,10 +138,12 @@ static void activity(struct sg_analyser *an, int64_t utc_us, int level, uint32_t
 }
 
 /* The model learns the scene again from the next frame: counted once it had learnt something. */
-static void count_restart(struct sg_analyser *an)
+static void count_restart(struct sg_analyser *an, const char *why)
 {
     if (!an->since_restart)
         return;
+    sg_debug("analysis", an->camera_id, "the model starts again (%s) after %lld analysed frames", why,
+             (long long)an->since_restart);
     an->since_restart = 0;
     pthread_mutex_lock(&an->t->a->lock);
     an->info.restarts++;
@@ -149,12 +151,12 @@ static void count_restart(struct sg_analyser *an)
 }
 
 /* The model starts again: after a reconnection, a gap, new parameter sets. */
-static void restart(struct sg_analyser *an)
+static void restart(struct sg_analyser *an, const char *why)
 {
     event_end(an, an->last_utc);
     sg_motion_reset(an->m);
     sg_decoder_close(&an->dec);
-    count_restart(an);
+    count_restart(an, why);
 }
 
 static void on_result(struct sg_analyser *an, const struct sg_motion_result *res, int64_t utc_us)
@@ -201,7 +203,7 @@ static void on_frame(struct sg_analyser *an, struct item *it)
     int r;
 
     if (it->session_no != an->session_no || it->gap) {
-        restart(an);
+        restart(an, it->gap ? "frames dropped" : "new session");
         an->session_no = it->session_no;
     }
     if (it->has_params && (!an->have_params || memcmp(&an->params, &it->params, sizeof(an->params)))) {
@@ -226,7 +228,7 @@ static void on_frame(struct sg_analyser *an, struct item *it)
     /* a quarter period of slack keeps 25 -> 5 fps from slipping a frame now and then */
     an->next_us = it->utc_us + period - period / 4;
     if (pic.width != an->info.width || pic.height != an->info.height)
-        count_restart(an); /* sg_motion_frame resets the model on a new size */
+        count_restart(an, "new picture size"); /* sg_motion_frame resets the model on a new size */
     if (sg_motion_frame(an->m, pic.luma, pic.width, pic.height, pic.stride, it->utc_us, &res) < 0)
         return;
     an->last_utc = it->utc_us;
@@ -323,7 +325,7 @@ static void *thread_main(void *arg)
                 t->ans[t->n++] = an;
                 load_zones(an);
             } else if (it->kind == IT_OFFLINE) {
-                restart(an);
+                restart(an, "stream offline");
             } else if (it->kind == IT_REMOVE) {
                 detach(t, an);
                 analyser_free(an);
