@@ -56,6 +56,8 @@ struct sg_analyser {
     char *zones_json;
     int64_t next_us, last_utc;
     struct sg_motion_event ev;
+    /* zones named by the frames with motion that may start the next event */
+    char run_zones[sizeof(((struct sg_motion_event *)0)->zones)];
     int in_event;
     int64_t last_thumb_us;
     int64_t minute_us;
@@ -166,6 +168,15 @@ static void on_result(struct sg_analyser *an, const struct sg_motion_result *res
     activity(an, utc_us, res->level, res->zones);
     if (res->ended)
         event_end(an, res->event_end_us);
+    /* An event's zones are gathered by name, frame by frame: a frame's zone bits index the zone
+     * list in force for that frame, and the list may change while an event goes on (the core's
+     * event_zones would then name the new list's zones for the old one's bits). The frames with
+     * motion before an event starts count too; a frame without motion ends their run. */
+    if (!an->in_event && !res->level)
+        snprintf(an->run_zones, sizeof(an->run_zones), "[]");
+    if (res->zones)
+        sg_zones_names_merge(an->zones, an->nz, res->zones, an->in_event ? an->ev.zones : an->run_zones,
+                             sizeof(an->run_zones));
     if (res->started && !an->in_event) {
         memset(&an->ev, 0, sizeof(an->ev));
         an->ev.camera_id = an->camera_id;
@@ -173,7 +184,8 @@ static void on_result(struct sg_analyser *an, const struct sg_motion_result *res
         an->ev.start_us = res->event_start_us;
         an->ev.peak_us = res->event_peak_us;
         an->ev.peak_score = res->event_peak_score;
-        sg_zones_names(an->zones, an->nz, res->event_zones, an->ev.zones, sizeof(an->ev.zones));
+        snprintf(an->ev.zones, sizeof(an->ev.zones), "%s", an->run_zones);
+        snprintf(an->run_zones, sizeof(an->run_zones), "[]");
         if (sg_catalog_event_add(an->t->cat, &an->ev) < 0) {
             sg_warn("analysis", an->camera_id, "cannot store a motion event");
             return;
@@ -186,7 +198,6 @@ static void on_result(struct sg_analyser *an, const struct sg_motion_result *res
         return;
     an->ev.peak_us = res->event_peak_us;
     an->ev.peak_score = res->event_peak_score;
-    sg_zones_names(an->zones, an->nz, res->event_zones, an->ev.zones, sizeof(an->ev.zones));
     if ((res->peak || res->started) && utc_us - an->last_thumb_us >= THUMB_EVERY_US &&
         sg_decoder_jpeg(an->dec, 70, THUMB_WIDTH, &jpeg) == 0) {
         sg_catalog_event_update(an->t->cat, &an->ev, jpeg.data, jpeg.len);
@@ -416,6 +427,7 @@ struct sg_analyser *sg_analysis_add(struct sg_analysis *a, const struct sg_camer
     an->keyframes_only = keyframes_only;
     an->session_no = -1;
     an->sent_session = -1;
+    snprintf(an->run_zones, sizeof(an->run_zones), "[]");
     pthread_mutex_lock(&a->lock);
     if (a->nreg == a->capreg) {
         a->capreg = a->capreg ? 2 * a->capreg : 16;
