@@ -92,7 +92,9 @@ ffmpeg -nostdin -hide_banner -loglevel error -y \
 # The motion scenes: the picture is rendered once (geq on one frame: window rows
 # in the top 42 %, diagonal texture and a vertical gradient below) and looped;
 # the 640x360 scenes are its downscale, so still720 and still show the same scene.
-# The noise filter's seed is fixed: the files are the same on every run.
+# Reproducible: the noise filter's seed is fixed, and the encoders run single-threaded
+# (x264's rate control with threads makes slightly different files from run to run; this
+# costs about 1.5 s).
 picture="color=c=gray:s=1280x720:r=25:d=0.04,format=yuv420p,geq=lum='clip(40+110*Y/H+28*sin(2*PI*X/W*23)*sin(2*PI*Y/H*13)+22*sin(2*PI*(7*X/W+3*Y/H))+if(lt(Y/H\,0.42)*lt(mod(X/W*9\,1)\,0.55)\,35*if(lt(mod(X/W*90\,1)\,0.5)*lt(mod(Y/H*40\,1)\,0.5)\,1\,-0.4)\,0)\,16\,235)':cb='128+12*sin(2*PI*X/W*3)':cr='128+10*cos(2*PI*Y/H*2)'"
 box="color=c=black:s=60x60:r=25:d=0.04,format=yuv420p,geq=lum='if(mod(floor(X/10)+floor(Y/10)\,2)\,225\,30)':cb=100:cr=170"
 noise="noise=c0s=5:c0f=t"
@@ -101,13 +103,13 @@ movey="108+84*(0.5-0.5*cos(2*PI*n/250))"
 ffmpeg -nostdin -hide_banner -loglevel error -y \
     -f lavfi -i "$picture" -f lavfi -i "$box" \
     -filter_complex "[0:v]loop=loop=-1:size=1,split=2[p720][p];[p]scale=640:360:flags=area,split=3[ps][pm][pp];[1:v]loop=loop=-1:size=1,split=2[b1][b2];[ps]${noise}[so];[p720]${noise}[to];[pm][b1]overlay=x='${movex}':y='${movey}':eval=frame,${noise}[mo];[pp][b2]overlay=x=130:y=150,${noise}[po]" \
-    -map '[so]' -frames:v 750 -c:v libx264 -preset superfast -bf 0 \
+    -map '[so]' -frames:v 750 -c:v libx264 -threads 1 -preset superfast -bf 0 \
         -b:v 800k -maxrate 800k -bufsize 800k -x264-params "$X264" -f h264 "$tmp/still.h264" \
-    -map '[to]' -frames:v 750 -c:v libx264 -preset superfast -bf 0 \
+    -map '[to]' -frames:v 750 -c:v libx264 -threads 1 -preset superfast -bf 0 \
         -b:v 2M -maxrate 2M -bufsize 2M -x264-params "$X264" -f h264 "$tmp/still720.h264" \
-    -map '[mo]' -frames:v 750 -c:v libx264 -preset superfast -bf 0 \
+    -map '[mo]' -frames:v 750 -c:v libx264 -threads 1 -preset superfast -bf 0 \
         -b:v 800k -maxrate 800k -bufsize 800k -x264-params "$X264" -f h264 "$tmp/mover.h264" \
-    -map '[po]' -frames:v 750 -c:v libx264 -preset superfast -bf 0 \
+    -map '[po]' -frames:v 750 -c:v libx264 -threads 1 -preset superfast -bf 0 \
         -b:v 800k -maxrate 800k -bufsize 800k -x264-params "$X264" -f h264 "$tmp/parked.h264"
 
 for f in $FILES; do
