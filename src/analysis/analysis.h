@@ -51,8 +51,8 @@ void sg_analysis_offline(struct sg_analyser *an);
 struct sg_analysis_info {
     int64_t frames;               /* frames analysed */
     int64_t restarts;             /* times the model started learning the scene again after
-                                   * having analysed frames: a reconnection, a gap, frames
-                                   * dropped, a new picture size */
+                                   * having analysed frames: the stream went offline or
+                                   * reconnected, frames were dropped, the picture size changed */
     int64_t last_utc_us;          /* UTC of the last analysed frame; 0: none yet */
     int width, height;            /* of the last analysed picture; 0: none yet */
 };

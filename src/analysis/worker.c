@@ -152,7 +152,7 @@ static void count_restart(struct sg_analyser *an, const char *why)
     pthread_mutex_unlock(&an->t->a->lock);
 }
 
-/* The model starts again: after a reconnection, a gap, new parameter sets. */
+/* The model starts again: after a reconnection, the stream going offline, frames dropped. */
 static void restart(struct sg_analyser *an, const char *why)
 {
     event_end(an, an->last_utc);
