@@ -46,4 +46,19 @@ void sg_analysis_frame(struct sg_analyser *an, const struct sg_frame *f);
 /* From the ingest thread: the stream is no longer online (the model restarts afterwards). */
 void sg_analysis_offline(struct sg_analyser *an);
 
+/* What the analysis of one stream has done since the stream was (re)started by the camera
+ * manager, for the API: shows that analysis runs even when nothing moves. */
+struct sg_analysis_info {
+    int64_t frames;               /* frames analysed */
+    int64_t restarts;             /* times the model started learning the scene again after
+                                   * having analysed frames: the stream went offline or
+                                   * reconnected, frames were dropped, the picture size changed */
+    int64_t last_utc_us;          /* UTC of the last analysed frame; 0: none yet */
+    int width, height;            /* of the last analysed picture; 0: none yet */
+};
+/* Any thread: fills *out for the stream of the camera that is analysed. Returns 0, or
+ * SG_E_NOTFOUND when that stream is not analysed (a is NULL, motion is off, another
+ * stream is analysed). */
+int sg_analysis_info(struct sg_analysis *a, int64_t camera_id, int stream, struct sg_analysis_info *out);
+
 #endif

@@ -2,6 +2,7 @@
 #include "analysis/analysis.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,12 +56,17 @@ struct sg_analyser {
     char *zones_json;
     int64_t next_us, last_utc;
     struct sg_motion_event ev;
+    /* zones named by the frames with motion that may start the next event */
+    char run_zones[sizeof(((struct sg_motion_event *)0)->zones)];
     int in_event;
     int64_t last_thumb_us;
     int64_t minute_us;
     uint8_t levels[60];
     uint32_t zbits[60];
     int act_dirty;
+    int64_t since_restart;   /* frames analysed since the model last started learning */
+    /* written by the analysis thread, read by sg_analysis_info(), under the analysis' lock */
+    struct sg_analysis_info info;
 };
 
 struct athread {
@@ -77,6 +83,9 @@ struct sg_analysis {
     struct athread *t;
     int nt;
     atomic_uint rr;
+    pthread_mutex_t lock;     /* guards reg and every analyser's info */
+    struct sg_analyser **reg; /* the analysers added and not yet removed */
+    int nreg, capreg;
 };
 
 /* ---- the analysis thread ---- */
@@ -130,12 +139,26 @@ static void activity(struct sg_analyser *an, int64_t utc_us, int level, uint32_t
     an->act_dirty = 1;
 }
 
-/* The model starts again: after a reconnection, a gap, new parameter sets. */
-static void restart(struct sg_analyser *an)
+/* The model learns the scene again from the next frame: counted once it had learnt something. */
+static void count_restart(struct sg_analyser *an, const char *why)
+{
+    if (!an->since_restart)
+        return;
+    sg_debug("analysis", an->camera_id, "the model starts again (%s) after %lld analysed frames", why,
+             (long long)an->since_restart);
+    an->since_restart = 0;
+    pthread_mutex_lock(&an->t->a->lock);
+    an->info.restarts++;
+    pthread_mutex_unlock(&an->t->a->lock);
+}
+
+/* The model starts again: after a reconnection, the stream going offline, frames dropped. */
+static void restart(struct sg_analyser *an, const char *why)
 {
     event_end(an, an->last_utc);
     sg_motion_reset(an->m);
     sg_decoder_close(&an->dec);
+    count_restart(an, why);
 }
 
 static void on_result(struct sg_analyser *an, const struct sg_motion_result *res, int64_t utc_us)
@@ -145,6 +168,15 @@ static void on_result(struct sg_analyser *an, const struct sg_motion_result *res
     activity(an, utc_us, res->level, res->zones);
     if (res->ended)
         event_end(an, res->event_end_us);
+    /* An event's zones are gathered by name, frame by frame: a frame's zone bits index the zone
+     * list in force for that frame, and the list may change while an event goes on (the core's
+     * event_zones would then name the new list's zones for the old one's bits). The frames with
+     * motion before an event starts count too; a frame without motion ends their run. */
+    if (!an->in_event && !res->level)
+        snprintf(an->run_zones, sizeof(an->run_zones), "[]");
+    if (res->zones)
+        sg_zones_names_merge(an->zones, an->nz, res->zones, an->in_event ? an->ev.zones : an->run_zones,
+                             sizeof(an->run_zones));
     if (res->started && !an->in_event) {
         memset(&an->ev, 0, sizeof(an->ev));
         an->ev.camera_id = an->camera_id;
@@ -152,7 +184,8 @@ static void on_result(struct sg_analyser *an, const struct sg_motion_result *res
         an->ev.start_us = res->event_start_us;
         an->ev.peak_us = res->event_peak_us;
         an->ev.peak_score = res->event_peak_score;
-        sg_zones_names(an->zones, an->nz, res->event_zones, an->ev.zones, sizeof(an->ev.zones));
+        snprintf(an->ev.zones, sizeof(an->ev.zones), "%s", an->run_zones);
+        snprintf(an->run_zones, sizeof(an->run_zones), "[]");
         if (sg_catalog_event_add(an->t->cat, &an->ev) < 0) {
             sg_warn("analysis", an->camera_id, "cannot store a motion event");
             return;
@@ -165,7 +198,6 @@ static void on_result(struct sg_analyser *an, const struct sg_motion_result *res
         return;
     an->ev.peak_us = res->event_peak_us;
     an->ev.peak_score = res->event_peak_score;
-    sg_zones_names(an->zones, an->nz, res->event_zones, an->ev.zones, sizeof(an->ev.zones));
     if ((res->peak || res->started) && utc_us - an->last_thumb_us >= THUMB_EVERY_US &&
         sg_decoder_jpeg(an->dec, 70, THUMB_WIDTH, &jpeg) == 0) {
         sg_catalog_event_update(an->t->cat, &an->ev, jpeg.data, jpeg.len);
@@ -182,7 +214,7 @@ static void on_frame(struct sg_analyser *an, struct item *it)
     int r;
 
     if (it->session_no != an->session_no || it->gap) {
-        restart(an);
+        restart(an, it->gap ? "frames dropped" : "new session");
         an->session_no = it->session_no;
     }
     if (it->has_params && (!an->have_params || memcmp(&an->params, &it->params, sizeof(an->params)))) {
@@ -206,9 +238,18 @@ static void on_frame(struct sg_analyser *an, struct item *it)
         return; /* decoded (the next frames need it), not analysed */
     /* a quarter period of slack keeps 25 -> 5 fps from slipping a frame now and then */
     an->next_us = it->utc_us + period - period / 4;
+    if (pic.width != an->info.width || pic.height != an->info.height)
+        count_restart(an, "new picture size"); /* sg_motion_frame resets the model on a new size */
     if (sg_motion_frame(an->m, pic.luma, pic.width, pic.height, pic.stride, it->utc_us, &res) < 0)
         return;
     an->last_utc = it->utc_us;
+    an->since_restart++;
+    pthread_mutex_lock(&an->t->a->lock);
+    an->info.frames++;
+    an->info.last_utc_us = it->utc_us;
+    an->info.width = pic.width;
+    an->info.height = pic.height;
+    pthread_mutex_unlock(&an->t->a->lock);
     on_result(an, &res, it->utc_us);
     /* Keyframes decode on their own: keeping a decoder (and its picture buffers, up to 16
      * frames of 1080p) from one keyframe to the next would only cost memory. */
@@ -295,7 +336,7 @@ static void *thread_main(void *arg)
                 t->ans[t->n++] = an;
                 load_zones(an);
             } else if (it->kind == IT_OFFLINE) {
-                restart(an);
+                restart(an, "stream offline");
             } else if (it->kind == IT_REMOVE) {
                 detach(t, an);
                 analyser_free(an);
@@ -386,15 +427,52 @@ struct sg_analyser *sg_analysis_add(struct sg_analysis *a, const struct sg_camer
     an->keyframes_only = keyframes_only;
     an->session_no = -1;
     an->sent_session = -1;
+    snprintf(an->run_zones, sizeof(an->run_zones), "[]");
+    pthread_mutex_lock(&a->lock);
+    if (a->nreg == a->capreg) {
+        a->capreg = a->capreg ? 2 * a->capreg : 16;
+        if (!(a->reg = realloc(a->reg, (size_t)a->capreg * sizeof(*a->reg))))
+            abort();
+    }
+    a->reg[a->nreg++] = an;
+    pthread_mutex_unlock(&a->lock);
     control(an, IT_ADD); /* the thread takes it into its list before any of its frames */
     return an;
 }
 
 void sg_analysis_remove(struct sg_analyser **anp)
 {
-    if (*anp)
-        control(*anp, IT_REMOVE); /* after its last frame; the thread frees it */
+    struct sg_analyser *an = *anp;
+
+    if (an) {
+        struct sg_analysis *a = an->t->a;
+        pthread_mutex_lock(&a->lock); /* out of sg_analysis_info's sight before it is freed */
+        for (int i = 0; i < a->nreg; i++)
+            if (a->reg[i] == an) {
+                a->reg[i] = a->reg[--a->nreg];
+                break;
+            }
+        pthread_mutex_unlock(&a->lock);
+        control(an, IT_REMOVE); /* after its last frame; the thread frees it */
+    }
     *anp = NULL;
+}
+
+int sg_analysis_info(struct sg_analysis *a, int64_t camera_id, int stream, struct sg_analysis_info *out)
+{
+    int r = SG_E_NOTFOUND;
+
+    if (!a)
+        return r;
+    pthread_mutex_lock(&a->lock);
+    for (int i = 0; i < a->nreg; i++)
+        if (a->reg[i]->camera_id == camera_id && a->reg[i]->stream == stream) {
+            *out = a->reg[i]->info;
+            r = 0;
+            break;
+        }
+    pthread_mutex_unlock(&a->lock);
+    return r;
 }
 
 int sg_analysis_create(const struct sg_analysis_opts *o, struct sg_analysis **out)
@@ -404,6 +482,7 @@ int sg_analysis_create(const struct sg_analysis_opts *o, struct sg_analysis **ou
 
     if (!a)
         abort();
+    pthread_mutex_init(&a->lock, NULL);
     a->o = *o;
     if (a->o.fps < 1)
         a->o.fps = 1;
@@ -449,6 +528,8 @@ void sg_analysis_destroy(struct sg_analysis **ap)
         free(t->ans);
     }
     free(a->t);
+    free(a->reg);
+    pthread_mutex_destroy(&a->lock);
     free(a);
     *ap = NULL;
 }

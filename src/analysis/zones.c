@@ -102,19 +102,28 @@ int sg_zones_parse(const char *json, struct sg_zone *out, char *err, size_t errl
     return r;
 }
 
-void sg_zones_names(const struct sg_zone *z, int n, uint32_t bits, char *out, size_t len)
+void sg_zones_names_merge(const struct sg_zone *z, int n, uint32_t bits, char *names, size_t len)
 {
-    json_t *a = json_array();
+    json_t *a = json_loads(names, 0, NULL), *v;
+    size_t k;
     char *s;
 
-    for (int i = 0; i < n; i++)
-        if (bits & (1u << i))
+    if (!json_is_array(a)) {
+        json_decref(a);
+        a = json_array();
+    }
+    for (int i = 0; i < n; i++) {
+        int have = 0;
+        if (!(bits & (1u << i)))
+            continue;
+        json_array_foreach(a, k, v)
+            have |= json_is_string(v) && !strcmp(json_string_value(v), z[i].name);
+        if (!have)
             json_array_append_new(a, json_string(z[i].name));
+    }
     s = json_dumps(a, JSON_COMPACT);
     json_decref(a);
     if (s && strlen(s) < len)
-        snprintf(out, len, "%s", s);
-    else
-        snprintf(out, len, "[]");
+        snprintf(names, len, "%s", s);
     free(s);
 }

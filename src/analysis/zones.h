@@ -15,7 +15,9 @@
 /* Parses and validates; fills out[0..n) and returns n (0..SG_MOTION_MAX_ZONES), or -EINVAL
  * with the reason in err. */
 int sg_zones_parse(const char *json, struct sg_zone *out, char *err, size_t errlen);
-/* The names of the zones whose bits are set, as a JSON array text ("[]" when none). */
-void sg_zones_names(const struct sg_zone *z, int n, uint32_t bits, char *out, size_t len);
+/* Adds the names of the zones whose bits are set (bit i: z[i]) to the JSON array of names in
+ * names (len bytes; text that is not such an array counts as "[]"), each name once, in the
+ * order first seen. When the result would not fit, names is left as it was. */
+void sg_zones_names_merge(const struct sg_zone *z, int n, uint32_t bits, char *names, size_t len);
 
 #endif

@@ -247,7 +247,7 @@ int main(int argc, char **argv)
     sg_cameras_set_analysis(cams, analysis);
     sg_cameras_sync(cams, 1);
     {
-        struct sg_http_deps hd = { .cfg = &cfg, .live = live, .version = SARGAS_VERSION };
+        struct sg_http_deps hd = { .cfg = &cfg, .live = live, .analysis = analysis, .version = SARGAS_VERSION };
         if ((r = sg_http_start(&hd, &http)) < 0) {
             sg_error("sargasd", 0, "cannot start the HTTP server: %s", sg_strerror(r));
             goto out;

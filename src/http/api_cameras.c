@@ -24,6 +24,19 @@ int sg_api_openapi(struct sg_req *r)
     return sg_reply(r, MHD_HTTP_OK, resp);
 }
 
+/* What motion analysis did on this stream, or null when the stream is not analysed. */
+static json_t *analysis_json(struct sg_req *r, const struct sg_camera *c, int stream)
+{
+    struct sg_analysis_info ai;
+
+    if (sg_analysis_info(r->srv->analysis, c->id, stream, &ai) < 0)
+        return json_null();
+    return json_pack("{s:I,s:I,s:o,s:o,s:o}", "frames", (json_int_t)ai.frames, "restarts",
+                     (json_int_t)ai.restarts, "last", sg_json_time(ai.last_utc_us),
+                     "width", ai.width ? json_integer(ai.width) : json_null(),
+                     "height", ai.height ? json_integer(ai.height) : json_null());
+}
+
 static json_t *stream_state(struct sg_req *r, const struct sg_camera *c, int stream,
                             const struct sg_stream_state *rows, int n_rows)
 {
@@ -39,21 +52,21 @@ static json_t *stream_state(struct sg_req *r, const struct sg_camera *c, int str
     if (sg_live_info(r->srv->live, c->id, stream, &li) == 0) {
         static const char *const names[] = { "connecting", "online", "offline" };
         state = li.state >= 0 && li.state <= 2 ? names[li.state] : "offline";
-        return json_pack("{s:s,s:o,s:o,s:o,s:o,s:o,s:b,s:i}", "state", state,
+        return json_pack("{s:s,s:o,s:o,s:o,s:o,s:o,s:b,s:i,s:o}", "state", state,
                          "since", sg_json_time(li.since_us),
                          "last_error", li.last_error[0] ? json_string(li.last_error) : json_null(),
                          "codec", li.codec ? json_string(sg_codec_name(li.codec)) : json_null(),
                          "width", li.width ? json_integer(li.width) : json_null(),
                          "height", li.height ? json_integer(li.height) : json_null(),
-                         "live", li.has_video, "viewers", li.viewers);
+                         "live", li.has_video, "viewers", li.viewers, "analysis", analysis_json(r, c, stream));
     }
-    return json_pack("{s:s,s:o,s:o,s:o,s:o,s:o,s:b,s:i}", "state", c->enabled ? "connecting" : "disabled",
+    return json_pack("{s:s,s:o,s:o,s:o,s:o,s:o,s:b,s:i,s:o}", "state", c->enabled ? "connecting" : "disabled",
                      "since", sg_json_time(row ? row->since_us : c->updated_us),
                      "last_error", row && row->last_error[0] ? json_string(row->last_error) : json_null(),
                      "codec", row && row->codec[0] ? json_string(row->codec) : json_null(),
                      "width", row && row->width ? json_integer(row->width) : json_null(),
                      "height", row && row->height ? json_integer(row->height) : json_null(),
-                     "live", 0, "viewers", 0);
+                     "live", 0, "viewers", 0, "analysis", analysis_json(r, c, stream));
 }
 
 static json_t *streams_json(struct sg_req *r, const struct sg_camera *c,

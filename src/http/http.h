@@ -8,12 +8,14 @@
 
 #include <stdio.h>
 
+#include "analysis/analysis.h"
 #include "config/config.h"
 #include "live/live.h"
 
 struct sg_http_deps {
     const struct sg_config *cfg;  /* borrowed; must outlive the server */
     struct sg_live *live;         /* borrowed */
+    struct sg_analysis *analysis; /* borrowed; NULL when motion analysis is off */
     const char *version;
 };
 

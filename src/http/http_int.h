@@ -77,6 +77,7 @@ struct sg_http {
     struct MHD_Daemon *mhd;
     const struct sg_config *cfg;
     struct sg_live *live;
+    struct sg_analysis *analysis; /* may be NULL */
     const char *version;
     int64_t started_mono_ns;
     atomic_int stopping;

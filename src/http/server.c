@@ -556,6 +556,7 @@ int sg_http_start(const struct sg_http_deps *d, struct sg_http **out)
         return -ENOMEM;
     h->cfg = d->cfg;
     h->live = d->live;
+    h->analysis = d->analysis;
     h->version = d->version;
     h->started_mono_ns = sg_mono_ns();
     pthread_mutex_init(&h->pool_mu, NULL);

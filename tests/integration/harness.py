@@ -191,10 +191,11 @@ class Env:
                 for item in (v if isinstance(v, list) else [v]):
                     f.write("%s = %s\n" % (k, str(item).lower() if isinstance(item, bool) else item))
 
-    def fakecam(self, cameras, codec="h264", port=None):
+    def fakecam(self, cameras, codec="h264", port=None, media=None):
+        """media: a directory with the files of scripts/gen-media.sh (default MEDIA)."""
         port = port or free_port()
         p = Proc([os.path.join(BUILD, "sargas-fakecam"), "--cameras", str(cameras), "--port", str(port),
-                  "--codec", codec, "--media", MEDIA],
+                  "--codec", codec, "--media", media or MEDIA],
                  os.path.join(self.dir, "fakecam-%d.log" % port), ready="fakecam: ready")
         p.port = port
         self.procs.append(p)

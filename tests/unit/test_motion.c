@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "analysis/motion.h"
+#include "analysis/zones.h"
 #include "motion_gen.h"
 #include "check.h"
 
@@ -504,6 +505,35 @@ static void test_api(void)
     free(img);
 }
 
+/* An event's zone names are gathered by name across zone-list changes (worker.c): bits index
+ * the list in force, names stay once seen, text that is not a list starts a new one, and a
+ * result that does not fit leaves the names as they were. */
+static void test_zone_names(void)
+{
+    struct sg_zone z[2], z2[1];
+    char names[64] = "[]", small[12] = "[\"lane\"]", err[128];
+
+    CHECK_EQ_INT(sg_zones_parse("[{\"name\":\"lane\",\"kind\":\"detect\",\"points\":[[0,0],[1,0],[1,1]]},"
+                                "{\"name\":\"door\",\"kind\":\"detect\",\"points\":[[0,0],[1,0],[1,1]]}]",
+                                z, err, sizeof(err)), 2);
+    sg_zones_names_merge(z, 2, 0, names, sizeof(names));
+    CHECK_STR(names, "[]");
+    sg_zones_names_merge(z, 2, 1u << 1, names, sizeof(names));
+    CHECK_STR(names, "[\"door\"]");
+    sg_zones_names_merge(z, 2, 3u, names, sizeof(names));
+    CHECK_STR(names, "[\"door\",\"lane\"]");
+    /* the list changed: bit 0 is now "quiet"; what was named stays */
+    CHECK_EQ_INT(sg_zones_parse("[{\"name\":\"quiet\",\"kind\":\"detect\",\"points\":[[0,0],[1,0],[1,1]]}]",
+                                z2, err, sizeof(err)), 1);
+    sg_zones_names_merge(z2, 1, 1u, names, sizeof(names));
+    CHECK_STR(names, "[\"door\",\"lane\",\"quiet\"]");
+    snprintf(names, sizeof(names), "not json");
+    sg_zones_names_merge(z2, 1, 1u, names, sizeof(names));
+    CHECK_STR(names, "[\"quiet\"]");
+    sg_zones_names_merge(z2, 1, 1u, small, sizeof(small)); /* ["lane","quiet"] does not fit in 12 */
+    CHECK_STR(small, "[\"lane\"]");
+}
+
 /* The event machine on a controlled scene: a square appears for 3 s, then goes. */
 static void test_events(void)
 {
@@ -603,6 +633,7 @@ out:
 int main(void)
 {
     test_api();
+    test_zone_names();
     test_events();
     test_zones();
     test_resets();

@@ -3,8 +3,10 @@
  *   sargas-fakecam --cameras N --port P [--codec h264|h265] [--media DIR]
  *                  [--bind ADDR]
  *
- * Serves rtsp://ADDR:P/camK/main, /camK/sub and (H.264 only) /camK/sub720 for
- * K = 1..N from the files scripts/gen-media.sh writes, looping them forever.
+ * Serves rtsp://ADDR:P/camK/main, /camK/sub and, H.264 only, /camK/sub720 and
+ * the motion scenes /camK/still, /camK/still720, /camK/mover and /camK/parked
+ * (see scripts/gen-media.sh) for K = 1..N from the files scripts/gen-media.sh
+ * writes, looping them forever; every file a codec serves must exist.
  * Every frame carries an SEI with an absolute frame counter and its send time
  * (see feeder.h and media.h). Like a real camera it sends live frames only:
  * DESCRIBE is answered at once, and after PLAY the first frame is the next IDR
@@ -33,7 +35,7 @@
 #include "media.h"
 
 #define MAX_CAMERAS 1000
-#define MAX_KINDS   3
+#define MAX_KINDS   7
 #define APPSRC_MAX_BUFFERS 25 /* 1 s of frames */
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -55,13 +57,16 @@ struct options {
 };
 
 struct kind {
-    const char *name; /* path component: main, sub, sub720 */
+    const char *name; /* path component: main, sub, sub720, still, ... */
     const char *file;
 };
 
 static const struct kind kinds_h264[] = {
-    { "main", "main.h264" }, { "sub", "sub.h264" }, { "sub720", "sub720.h264" },
+    { "main", "main.h264" },   { "sub", "sub.h264" },           { "sub720", "sub720.h264" },
+    { "still", "still.h264" }, { "still720", "still720.h264" }, { "mover", "mover.h264" },
+    { "parked", "parked.h264" },
 };
+_Static_assert(sizeof(kinds_h264) / sizeof(kinds_h264[0]) <= MAX_KINDS, "raise MAX_KINDS");
 static const struct kind kinds_h265[] = {
     { "main", "main.h265" }, { "sub", "sub.h265" },
 };
@@ -93,7 +98,8 @@ static void usage(FILE *out)
             "  --media DIR   media from scripts/gen-media.sh (default: $SG_MEDIA_DIR, else\n"
             "                the directory 'media' next to this executable)\n"
             "  --bind ADDR   listen address (default 127.0.0.1)\n"
-            "serves rtsp://ADDR:P/camK/main, /camK/sub and, for h264, /camK/sub720\n",
+            "serves rtsp://ADDR:P/camK/main, /camK/sub and, for h264, /camK/sub720 and the\n"
+            "motion scenes /camK/still, /camK/still720, /camK/mover, /camK/parked\n",
             MAX_CAMERAS);
 }
 
