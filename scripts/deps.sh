@@ -2,6 +2,7 @@
 # Installs the Debian packages Sargas needs, and only those that are missing.
 #   scripts/deps.sh build   - to build and run (make, make run)
 #   scripts/deps.sh test    - additionally what the test suite needs
+#   scripts/deps.sh bench   - additionally the peers the benchmarks compare with (bench/)
 # Runs apt-get only when something is missing, so a second call costs nothing.
 set -eu
 
@@ -10,9 +11,16 @@ BUILD_PKGS="build-essential cmake pkg-config libsqlite3-dev sqlite3 libjansson-d
  gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad fonts-dejavu-core
  libmicrohttpd-dev libsodium-dev libmosquitto-dev libarchive-dev libssl-dev"
 TEST_PKGS="python3 procps util-linux e2fsprogs clang libclang-rt-14-dev chromium openssl mosquitto mosquitto-clients"
+# bench/motion.sh runs Debian's motion daemon on the same feeds as sargasd
+BENCH_PKGS="motion"
 
 want="$BUILD_PKGS"
-if [ "${1:-build}" = test ]; then want="$want $TEST_PKGS"; fi
+case "${1:-build}" in
+    build) ;;
+    test) want="$want $TEST_PKGS" ;;
+    bench) want="$want $TEST_PKGS $BENCH_PKGS" ;;
+    *) echo "usage: $0 [build|test|bench]" >&2; exit 2 ;;
+esac
 
 missing=""
 for p in $want; do

@@ -161,9 +161,15 @@ fail:
     return ret;
 }
 
-static int check_media(const struct fc_media *m)
+/* any_length: any positive multiple of FC_GOP access units, else exactly FC_LOOP_FRAMES */
+static int check_media(const struct fc_media *m, int any_length)
 {
-    if (m->n_aus != FC_LOOP_FRAMES) {
+    if (any_length && (m->n_aus == 0 || m->n_aus % FC_GOP != 0)) {
+        fprintf(stderr, "fakecam: %s: %zu access units, expected a multiple of %d\n",
+                m->path, m->n_aus, FC_GOP);
+        return -EINVAL;
+    }
+    if (!any_length && m->n_aus != FC_LOOP_FRAMES) {
         fprintf(stderr, "fakecam: %s: %zu access units, expected %d\n",
                 m->path, m->n_aus, FC_LOOP_FRAMES);
         return -EINVAL;
@@ -179,7 +185,7 @@ static int check_media(const struct fc_media *m)
     return 0;
 }
 
-int fc_media_load(const char *path, enum fc_codec codec, struct fc_media **out)
+static int media_load(const char *path, enum fc_codec codec, int any_length, struct fc_media **out)
 {
     struct fc_media *m = calloc(1, sizeof(*m));
     int ret;
@@ -204,7 +210,7 @@ int fc_media_load(const char *path, enum fc_codec codec, struct fc_media **out)
                 codec == FC_H264 ? "H.264" : "H.265");
         goto fail;
     }
-    ret = check_media(m);
+    ret = check_media(m, any_length);
     if (ret < 0)
         goto fail;
     *out = m;
@@ -216,6 +222,16 @@ fail:
     free(m->path);
     free(m);
     return ret;
+}
+
+int fc_media_load(const char *path, enum fc_codec codec, struct fc_media **out)
+{
+    return media_load(path, codec, 0, out);
+}
+
+int fc_media_load_any(const char *path, enum fc_codec codec, struct fc_media **out)
+{
+    return media_load(path, codec, 1, out);
 }
 
 struct fc_media *fc_media_ref(struct fc_media *m)

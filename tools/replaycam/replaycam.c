@@ -1,7 +1,7 @@
 /* sargas-replaycam: a cheap fleet of replayed RTSP cameras for benchmarks.
  *
  *   sargas-replaycam --cameras N --port P [--media DIR] [--bind ADDR]
- *                    [--streams main|sub|both]
+ *                    [--streams main|sub|both] [--clips DIR]
  *
  * Serves rtsp://ADDR:P/camK/main and /camK/sub, K = 1..N, from main.h264 and
  * sub.h264 as scripts/gen-media.sh writes them, looping forever, with the
@@ -11,6 +11,13 @@
  * it loads each file once, packetises it into RTP once (stream.h) and sends
  * every client its frame as one writev from one epoll thread (server.h), so
  * hundreds of cameras cost little beside the recorder under test.
+ *
+ * --clips DIR: camera K serves its own file, DIR/camK.h264, at both
+ * /camK/main and /camK/sub (bench/motion.sh's labelled clips). A clip is
+ * H.264 Annex B at 25 fps of any length that is a multiple of 50 frames, an
+ * IDR exactly every 50 (FC_GOP); frame c is its access unit c mod length, so
+ * a clip plays from its start whenever UTC time is a multiple of its length
+ * and clips of one length loop in step.
  *
  * Prints "replaycam: ready rtsp://ADDR:P/ cameras=N" on stdout once listening
  * (P is the real port when --port 0). SIGINT/SIGTERM stop it (exit 0), after
@@ -41,6 +48,7 @@ struct options {
     long port;
     const char *media_dir;
     const char *bind;
+    const char *clips; /* NULL: main.h264 and sub.h264 from media_dir */
     int main, sub;
 };
 
@@ -48,15 +56,17 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: sargas-replaycam --cameras N --port P [--media DIR] [--bind ADDR]\n"
-            "                        [--streams main|sub|both]\n"
+            "                        [--streams main|sub|both] [--clips DIR]\n"
             "  --cameras N   number of cameras, 1..%d\n"
             "  --port P      RTSP port (0: any free port, printed in the ready line)\n"
             "  --media DIR   main.h264 and sub.h264 from scripts/gen-media.sh (default:\n"
             "                $SG_MEDIA_DIR, else the directory 'media' next to this executable)\n"
             "  --bind ADDR   listen address (default 127.0.0.1)\n"
             "  --streams S   which paths to serve: main, sub or both (default)\n"
+            "  --clips DIR   camera K serves DIR/camK.h264 at both of its paths (25 fps,\n"
+            "                a multiple of %d frames, an IDR every %d); --media is not used\n"
             "serves rtsp://ADDR:P/camK/main and /camK/sub over TCP (interleaved) only\n",
-            MAX_CAMERAS);
+            MAX_CAMERAS, FC_GOP, FC_GOP);
 }
 
 static int parse_args(int argc, char **argv, struct options *o, char *dirbuf, size_t dirsize)
@@ -67,6 +77,7 @@ static int parse_args(int argc, char **argv, struct options *o, char *dirbuf, si
         { "media", required_argument, NULL, 'm' },
         { "bind", required_argument, NULL, 'b' },
         { "streams", required_argument, NULL, 's' },
+        { "clips", required_argument, NULL, 'c' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -111,6 +122,13 @@ static int parse_args(int argc, char **argv, struct options *o, char *dirbuf, si
                 return -EINVAL;
             }
             break;
+        case 'c':
+            if (!*optarg) {
+                fprintf(stderr, "replaycam: --clips needs a directory\n");
+                return -EINVAL;
+            }
+            o->clips = optarg;
+            break;
         case 'h':
             usage(stdout);
             exit(0);
@@ -128,6 +146,8 @@ static int parse_args(int argc, char **argv, struct options *o, char *dirbuf, si
         usage(stderr);
         return -EINVAL;
     }
+    if (o->clips)
+        return 0;
     return fc_media_dir_resolve("replaycam", &o->media_dir, dirbuf, dirsize);
 }
 
@@ -138,10 +158,32 @@ static int load(const char *dir, const char *name, struct rc_stream **out)
 
     if ((size_t)snprintf(path, sizeof(path), "%s/%s.h264", dir, name) >= sizeof(path))
         return -ENAMETOOLONG;
-    ret = rc_stream_load(path, name, out);
+    ret = rc_stream_load(path, name, 0, out);
     if (ret == -ENOENT)
         fprintf(stderr, "replaycam: generate the media with: scripts/gen-media.sh %s\n", dir);
     return ret;
+}
+
+/* One clip per camera, DIR/camK.h264, into clips[0..n). */
+static int load_clips(const char *dir, long n, struct rc_stream **clips)
+{
+    char path[PATH_MAX];
+    int ret;
+
+    for (long k = 0; k < n; k++) {
+        if ((size_t)snprintf(path, sizeof(path), "%s/cam%ld.h264", dir, k + 1) >= sizeof(path))
+            return -ENAMETOOLONG;
+        if ((ret = rc_stream_load(path, "clip", 1, &clips[k])) < 0)
+            return ret;
+    }
+    return 0;
+}
+
+static void free_clips(struct rc_stream **clips, long n)
+{
+    for (long k = 0; clips && k < n; k++)
+        rc_stream_destroy(&clips[k]);
+    free(clips);
 }
 
 static double seconds(const struct timeval *tv)
@@ -182,7 +224,7 @@ int main(int argc, char **argv)
 {
     struct options o;
     char dirbuf[PATH_MAX];
-    struct rc_stream *main_s = NULL, *sub_s = NULL;
+    struct rc_stream *main_s = NULL, *sub_s = NULL, **clips = NULL;
     struct rc_server *srv = NULL;
     struct rc_server_config cfg;
     sigset_t sigs;
@@ -202,13 +244,23 @@ int main(int argc, char **argv)
     sigprocmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    if ((o.main && load(o.media_dir, "main", &main_s) < 0) ||
-        (o.sub && load(o.media_dir, "sub", &sub_s) < 0)) {
+    if (o.clips) {
+        if (!(clips = calloc((size_t)o.cameras, sizeof(*clips)))) {
+            fprintf(stderr, "replaycam: out of memory\n");
+            goto out;
+        }
+        if (load_clips(o.clips, o.cameras, clips) < 0) {
+            rc = 2;
+            goto out;
+        }
+    } else if ((o.main && load(o.media_dir, "main", &main_s) < 0) ||
+               (o.sub && load(o.media_dir, "sub", &sub_s) < 0)) {
         rc = 2;
         goto out;
     }
     cfg = (struct rc_server_config){
         .bind = o.bind, .port = (int)o.port, .cameras = o.cameras, .main = main_s, .sub = sub_s,
+        .clips = clips,
     };
     if ((ret = rc_server_create(&cfg, &srv)) < 0) {
         rc = ret == -EINVAL ? 2 : 1; /* -EINVAL: a bad --bind */
@@ -228,5 +280,6 @@ out:
     rc_server_destroy(&srv);
     rc_stream_destroy(&main_s);
     rc_stream_destroy(&sub_s);
+    free_clips(clips, o.cameras);
     return rc;
 }

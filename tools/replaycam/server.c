@@ -316,7 +316,10 @@ static const struct rc_stream *find_stream(struct rc_server *s, const char *uri,
 
     if (rc_rtsp_path(uri, &cam, kind, sizeof(kind)) < 0 || cam > s->cfg.cameras)
         return NULL;
-    if (s->cfg.main && strcmp(kind, s->cfg.main->name) == 0)
+    if (s->cfg.clips) {
+        if (strcmp(kind, "main") == 0 || strcmp(kind, "sub") == 0)
+            st = s->cfg.clips[cam - 1];
+    } else if (s->cfg.main && strcmp(kind, s->cfg.main->name) == 0)
         st = s->cfg.main;
     else if (s->cfg.sub && strcmp(kind, s->cfg.sub->name) == 0)
         st = s->cfg.sub;
@@ -352,7 +355,8 @@ static int do_describe(struct client *c, const struct rc_request *r)
                  "a=control:trackID=0\r\n",
                  rng_next(s) >> 12, strchr(s->cfg.bind, ':') ? '6' : '4', s->cfg.bind, path,
                  strchr(s->cfg.bind, ':') ? '6' : '4', strchr(s->cfg.bind, ':') ? "::" : "0.0.0.0",
-                 RC_RTP_PT, st->bytes_per_loop * 8 / 30 / 1000 + 1, RC_RTP_PT, RC_RTP_PT,
+                 RC_RTP_PT, st->bytes_per_loop * 8 * 1000 / (st->n_frames * FC_FRAME_US) + 1,
+                 RC_RTP_PT, RC_RTP_PT,
                  st->fmtp);
     if (n < 0 || (size_t)n >= sizeof(sdp))
         return answer(c, r, 500, NULL, NULL);
@@ -730,6 +734,9 @@ int rc_server_create(const struct rc_server_config *cfg, struct rc_server **out)
     if ((cfg->main && (ret = rc_scratch_reserve(&s->scratch, cfg->main)) < 0) ||
         (cfg->sub && (ret = rc_scratch_reserve(&s->scratch, cfg->sub)) < 0))
         goto fail;
+    for (long k = 0; cfg->clips && k < cfg->cameras; k++)
+        if ((ret = rc_scratch_reserve(&s->scratch, cfg->clips[k])) < 0)
+            goto fail;
     s->epfd = epoll_create1(EPOLL_CLOEXEC);
     s->tfd = timerfd_create(CLOCK_REALTIME, TFD_NONBLOCK | TFD_CLOEXEC);
     sigemptyset(&sigs);

@@ -1,13 +1,15 @@
 /* tools/replaycam: the RTSP server and the frame clock, in one epoll thread.
  *
- * Paths: rtsp://ADDR:P/camK/main and /camK/sub, K = 1..cameras. RTSP/1.0
+ * Paths: rtsp://ADDR:P/camK/main and /camK/sub, K = 1..cameras (with clips,
+ * both paths of camera K serve its own clip). RTSP/1.0
  * over TCP, RTP interleaved on the same connection only (a UDP SETUP is
  * answered 461). Methods: OPTIONS, DESCRIBE, SETUP, PLAY, GET_PARAMETER,
  * TEARDOWN; others get 501. One stream per connection.
  *
  * The clock: a timerfd on CLOCK_REALTIME fires when UTC time enters frame
  * c = floor(utc_us / 40000); every playing client then gets access unit
- * c mod 750 with the SEI counter c (the fakecam's scheme), as one writev of
+ * c mod 750 (a clip: c mod its length) with the SEI counter c (the fakecam's
+ * scheme), as one writev of
  * all its '$'-framed RTP packets. A client starts at the first IDR after its
  * PLAY. Late wakeups send the missed frames in order (counters stay
  * consecutive) unless more than a second was missed, which skips ahead.
@@ -35,6 +37,8 @@ struct rc_server_config {
     long cameras;
     struct rc_stream *main; /* borrowed, must outlive the server; NULL: not served */
     struct rc_stream *sub;  /* likewise */
+    struct rc_stream **clips; /* NULL, or one per camera (borrowed, like main): camera K
+                               * serves clips[K - 1] at both paths; main and sub unused */
 };
 
 struct rc_stats {

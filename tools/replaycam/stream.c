@@ -237,7 +237,7 @@ static int packetise(struct rc_stream *s, const struct fc_media *m)
     return 0;
 }
 
-int rc_stream_load(const char *path, const char *name, struct rc_stream **out)
+int rc_stream_load(const char *path, const char *name, int any_length, struct rc_stream **out)
 {
     struct fc_media *m = NULL;
     struct rc_stream *s = calloc(1, sizeof(*s));
@@ -246,7 +246,8 @@ int rc_stream_load(const char *path, const char *name, struct rc_stream **out)
     if (!s)
         return -ENOMEM;
     snprintf(s->name, sizeof(s->name), "%s", name);
-    if ((ret = fc_media_load(path, FC_H264, &m)) < 0)
+    ret = any_length ? fc_media_load_any(path, FC_H264, &m) : fc_media_load(path, FC_H264, &m);
+    if (ret < 0)
         goto fail;
     if ((ret = make_fmtp(s, m)) < 0 || (ret = packetise(s, m)) < 0)
         goto fail;

@@ -56,7 +56,7 @@ struct rc_stream {
     size_t payload_size;
     struct rc_packet *packets;
     size_t n_packets;
-    struct rc_frame *frames;  /* FC_LOOP_FRAMES of them */
+    struct rc_frame *frames;  /* FC_LOOP_FRAMES of them (a clip: a multiple of FC_GOP) */
     size_t n_frames;
     size_t max_count;         /* most packets in one frame */
     uint64_t bytes_per_loop;  /* RTP payload bytes of one loop, for the SDP's b=AS */
@@ -79,11 +79,12 @@ struct rc_scratch {
     size_t cap; /* packets hdr and iov (2 per packet) have room for */
 };
 
-/* Loads PATH (H.264 Annex B, FC_LOOP_FRAMES AUs, an IDR every FC_GOP) and
- * packetises it. name is copied. On success *out is the caller's (free with
+/* Loads PATH (H.264 Annex B, FC_LOOP_FRAMES AUs, or with any_length any
+ * positive multiple of FC_GOP, an IDR exactly every FC_GOP) and packetises it.
+ * name is copied. On success *out is the caller's (free with
  * rc_stream_destroy()). Returns 0 or a negative errno; writes a message to
  * stderr on failure. */
-int rc_stream_load(const char *path, const char *name, struct rc_stream **out);
+int rc_stream_load(const char *path, const char *name, int any_length, struct rc_stream **out);
 /* Frees; accepts NULL and sets *s to NULL. */
 void rc_stream_destroy(struct rc_stream **s);
 
