@@ -2,11 +2,11 @@
 """Helper of bench/motion.sh (Python 3 standard library only; ffmpeg for the
 decode reference and the clips).
 
-    motion_measure.py decode-ref FILE [--keyframes]
-        decodes FILE (H.264 Annex B, 25 fps) with `ffmpeg -threads 1
-        -skip_loop_filter all` (as sargasd decodes what it analyses), looping it
-        for a few seconds, and prints JSON: CPU seconds per decoded frame and
-        the frames per second a camera decodes (25, or its keyframes).
+    motion_measure.py decode-ref FILE [--keyframes | --rate R]
+        decodes FILE (H.264 Annex B, 25 or R frames/s) with `ffmpeg -threads 1
+        -skip_loop_filter all` (as sargasd decodes what it analyses), several
+        copies back to back, and prints JSON: CPU seconds per decoded frame and
+        the frames per second a camera decodes (R, or its keyframes).
 
     motion_measure.py motion-conf --dir DIR --url URL --cameras N --mode sub|keyframes
                                   --fps F --size WxH [--manifest FILE --hook FILE]
@@ -100,6 +100,7 @@ def cmd_decode_ref(argv):
     ap = argparse.ArgumentParser(prog="motion_measure.py decode-ref")
     ap.add_argument("file")
     ap.add_argument("--keyframes", action="store_true")
+    ap.add_argument("--rate", type=int, default=FPS)
     a = ap.parse_args(argv)
     if "|" in a.file:
         raise SystemExit("motion_measure: a file name with '|' cannot be decoded through concat:")
@@ -111,7 +112,7 @@ def cmd_decode_ref(argv):
         raise SystemExit("motion_measure: ffmpeg decoded no more frames of %s from %d copies" % (a.file, many))
     per_frame = max(0.0, cpun - cpu1) / (fn - f1)
     # a camera sends 25 frames/s; with --keyframes only its IDRs (one per GOP) are decoded
-    rate = FPS / GOP if a.keyframes else FPS
+    rate = FPS / GOP if a.keyframes else a.rate
     print(json.dumps({"file": a.file, "keyframes": a.keyframes, "frames": fn - f1, "cpu_s": cpun - cpu1,
                       "s_per_frame": per_frame, "frames_per_s": rate, "cpu_pct": per_frame * rate * 100.0}))
     return 0
@@ -478,6 +479,7 @@ def cmd_report(argv):
     ap.add_argument("--seconds", type=int, required=True)
     ap.add_argument("--mode", choices=["sub", "keyframes"], required=True)
     ap.add_argument("--fps", type=int, required=True)
+    ap.add_argument("--sub-rate", type=int, default=FPS)
     ap.add_argument("--build", required=True)
     ap.add_argument("--source", required=True)
     ap.add_argument("--config", required=True, help="sargasd's config of the phase with analysis")
@@ -556,8 +558,9 @@ def cmd_report(argv):
         mo_rss_field = "%.2f" % (mo_rss / n)
     print("RESULT motion cameras=%d sargas_cpu_pct_per_cam=%.4f motion_cpu_pct_per_cam=%s cpu_ratio=%s "
           "sargas_rss_mb_per_cam=%.3f motion_rss_mb_per_cam=%s lost_frames=%d analysis_drops=%d "
-          "sub_fps=%d seconds=%d%s"
-          % (n, sg, mo_field, ratio, an_rss / n, mo_rss_field, lost, drops, a.fps, a.seconds, mode_field))
+          "sub_fps=%d sub_rate=%s seconds=%d%s"
+          % (n, sg, mo_field, ratio, an_rss / n, mo_rss_field, lost, drops, a.fps,
+             a.sub_rate if a.mode == "sub" else "NA", a.seconds, mode_field))
     return 0
 
 
