@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # bench/motion.sh: what motion analysis costs, sargasd against Debian's motion daemon.
 #
-#   bench/motion.sh --cameras N --seconds S [--sub-fps F] [--warmup W] [--keyframes-only]
+#   bench/motion.sh --cameras N --seconds S [--sub-fps F] [--sub-rate R] [--warmup W] [--keyframes-only]
 #                   [--quality | --quality-only] [--quality-batch B] [--sargas-only] [--keep]
 #
 # 1. starts sargas-replaycam with N cameras, each a main stream (1080p25, ~4 Mbit/s) and a
-#    sub stream (640x360 at 25 fps); with --keyframes-only the main stream alone;
+#    sub stream (640x360 at R frames/s: 25, or gen-media's sub.h264 re-encoded at R, e.g.
+#    10); with --keyframes-only the main stream alone;
 # 2. sargasd records the main streams and analyses the sub streams at F frames/s
 #    (motion_fps, default 5; with --keyframes-only the main streams' keyframes): after a
 #    warm-up of W s (default 10) it measures S s: CPU from /proc/PID/stat utime+stime, RSS
@@ -23,7 +24,7 @@
 #    and, last:
 #    RESULT motion cameras=N sargas_cpu_pct_per_cam=X motion_cpu_pct_per_cam=X cpu_ratio=X
 #      sargas_rss_mb_per_cam=X motion_rss_mb_per_cam=X lost_frames=X analysis_drops=X
-#      sub_fps=F seconds=S [mode=keyframes]
+#      sub_fps=F sub_rate=R seconds=S [mode=keyframes]
 #    CPU is in % of one core per camera (the replay cameras not counted); cpu_ratio =
 #    motion / sargasd; sargas_analysis = with analysis minus recording only.
 # --quality: also the labelled clips of the motion core's test (bench_motion_core --dump,
@@ -53,6 +54,7 @@ usage() {
 CAMERAS=
 SECS=
 FPS=5
+SUB_RATE=25
 WARMUP=10
 MODE=sub
 QUALITY=0
@@ -62,9 +64,10 @@ MOTION=1
 KEEP=0
 while [ $# -gt 0 ]; do
     case "$1" in
-    --cameras|--seconds|--sub-fps|--warmup|--quality-batch)
+    --cameras|--seconds|--sub-fps|--sub-rate|--warmup|--quality-batch)
         [ $# -ge 2 ] || usage
         case "$1" in
+        --sub-rate) SUB_RATE=$2 ;;
         --quality-batch) BATCH=$2 ;;
         --cameras) CAMERAS=$2 ;;
         --seconds) SECS=$2 ;;
@@ -87,12 +90,16 @@ if [ "$CPU" = 1 ]; then
     done
     if [ "$CAMERAS" -lt 1 ] || [ "$SECS" -lt 1 ]; then usage; fi
 fi
-for v in "$FPS" "$WARMUP" "$BATCH"; do
+for v in "$FPS" "$SUB_RATE" "$WARMUP" "$BATCH"; do
     case "$v" in ''|*[!0-9]*) usage ;; esac
 done
 [ "$BATCH" -ge 1 ] || usage
 if [ "$FPS" -lt 2 ] || [ "$FPS" -gt 25 ]; then
     echo "motion.sh: --sub-fps must be 2..25 (motion's framerate starts at 2)" >&2
+    exit 2
+fi
+if [ "$SUB_RATE" -lt 1 ] || [ "$SUB_RATE" -gt 25 ] || [ $((1000000 % SUB_RATE)) -ne 0 ]; then
+    echo "motion.sh: --sub-rate must be 1..25 and divide 1000000 (25, 20, 10, 8, 5, ...)" >&2
     exit 2
 fi
 
@@ -423,16 +430,30 @@ for c in json.load(open(sys.argv[1]))["clips"]:
 echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ) $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg)"
 
 if [ "$CPU" = 1 ]; then
+    CAM_MEDIA=$MEDIA
+    if [ "$MODE" = sub ] && [ "$SUB_RATE" != 25 ]; then
+        # the sub stream at R frames/s: gen-media's, re-encoded (2 s GOPs, 30 s, same bit rate)
+        CAM_MEDIA="$TMP/media-sub$SUB_RATE"
+        mkdir -p "$CAM_MEDIA"
+        ln -s "$(cd "$MEDIA" && pwd)/main.h264" "$CAM_MEDIA/main.h264"
+        ffmpeg -nostdin -hide_banner -loglevel error -f h264 -r 25 -i "$MEDIA/sub.h264" \
+            -vf "fps=$SUB_RATE" -frames:v $((30 * SUB_RATE)) -c:v libx264 -preset superfast -bf 0 \
+            -b:v 600k -maxrate 600k -bufsize 600k \
+            -x264-params "keyint=$((2 * SUB_RATE)):min-keyint=$((2 * SUB_RATE)):scenecut=0:open-gop=0:repeat-headers=1" \
+            -f h264 "$CAM_MEDIA/sub.h264" || die "re-encoding the sub stream at $SUB_RATE frames/s failed"
+    fi
     # the decoding alone, for the share of analysis beyond it (nothing of ours runs yet)
     if [ "$MODE" = sub ]; then
-        python3 "$MEASURE" decode-ref "$MEDIA/sub.h264" >"$TMP/decode.json" || die "decode reference failed"
+        python3 "$MEASURE" decode-ref "$CAM_MEDIA/sub.h264" --rate "$SUB_RATE" >"$TMP/decode.json" \
+            || die "decode reference failed"
     else
         python3 "$MEASURE" decode-ref "$MEDIA/main.h264" --keyframes >"$TMP/decode.json" \
             || die "decode reference failed"
     fi
     STREAMS=both
     [ "$MODE" = keyframes ] && STREAMS=main
-    start_replaycam "$TMP/replaycam.log" --cameras "$CAMERAS" --streams "$STREAMS" --media "$MEDIA"
+    start_replaycam "$TMP/replaycam.log" --cameras "$CAMERAS" --streams "$STREAMS" --media "$CAM_MEDIA" \
+        --sub-rate "$SUB_RATE"
     sargas_phase sargas true
     sargas_phase record false
     [ "$MOTION" = 1 ] && motion_phase
@@ -445,7 +466,7 @@ if [ "$CPU" = 1 ]; then
     [ "$MOTION" = 1 ] && margs=(--motion-log "$TMP/motion/motion.log")
     [ "$QUALITY" = 1 ] && margs+=(--quality-line "$TMP/quality.result")
     python3 "$MEASURE" report --samples "$TMP/samples.jsonl" --cameras "$CAMERAS" --seconds "$SECS" \
-        --mode "$MODE" --fps "$FPS" --build "$BUILD" --source "$SOURCE" \
+        --mode "$MODE" --fps "$FPS" --sub-rate "$SUB_RATE" --build "$BUILD" --source "$SOURCE" \
         --config "$TMP/sargas/sargas.conf" --sargas-log "$TMP/sargas/sargasd.log" \
         --decode-ref "$TMP/decode.json" --replaycam-log "$TMP/replaycam.log" "${margs[@]}" \
         || die "measuring failed"

@@ -2,11 +2,11 @@
 """Helper of bench/motion.sh (Python 3 standard library only; ffmpeg for the
 decode reference and the clips).
 
-    motion_measure.py decode-ref FILE [--keyframes]
-        decodes FILE (H.264 Annex B, 25 fps) with `ffmpeg -threads 1
-        -skip_loop_filter all` (as sargasd decodes what it analyses), looping it
-        for a few seconds, and prints JSON: CPU seconds per decoded frame and
-        the frames per second a camera decodes (25, or its keyframes).
+    motion_measure.py decode-ref FILE [--keyframes | --rate R]
+        decodes FILE (H.264 Annex B, 25 or R frames/s) with `ffmpeg -threads 1
+        -skip_loop_filter all` (as sargasd decodes what it analyses), several
+        copies back to back, and prints JSON: CPU seconds per decoded frame and
+        the frames per second a camera decodes (R, or its keyframes).
 
     motion_measure.py motion-conf --dir DIR --url URL --cameras N --mode sub|keyframes
                                   --fps F --size WxH [--manifest FILE --hook FILE]
@@ -26,13 +26,21 @@ decode reference and the clips).
     motion_measure.py quality ...       detection quality; the RESULT line
 
 The clip timeline: every clip file is LOOP_S long (LOOP_FRAMES frames at 25
-fps): LEAD_S of the clip's first picture standing still, the clip, then its
-last picture until the end. The replay cameras send frame c = floor(utc_us /
-40 ms) as access unit c mod LOOP_FRAMES, so every clip starts over whenever
-UTC time is a multiple of LOOP_S, and clip time t is UTC loop_start + LEAD_S +
-t. The jump from the last picture back to the first (at the loop start) is not
-part of any clip: events that start in the first IGNORE_S of a loop are left
-out, and the lead-in gives both systems time to settle after it.
+fps): LEAD_S of the clip's first pictures going back and forth (bounce()), the
+clip, then its last pictures back and forth until the end. The replay cameras
+send frame c = floor(utc_us / 40 ms) as access unit c mod LOOP_FRAMES, so
+every clip starts over whenever UTC time is a multiple of LOOP_S, and clip
+time t is UTC loop_start + LEAD_S + t. The jump from the end of a loop back to
+its start is not part of any clip: the lead-in gives both systems LEAD_S to
+settle after it, and only events that start at clip time 0 or later are
+scored (a labelled event may be found by any event that overlaps it).
+
+Scoring (the same for both systems): a 'must' label is found when an event
+overlaps it; an event that overlaps no label ('must' or 'may') is a false
+event; overlap allows TOLERANCE_S on either side (frame arrival vs. hook
+times). motion's events are its on_event_start/on_event_end hook times, the
+end less event_gap (motion ends an event event_gap seconds after the last
+motion); sargasd's are the catalog's motion_events (frame arrival times).
 """
 
 import argparse
@@ -54,7 +62,6 @@ GOP = 50
 LOOP_S = 100
 LOOP_FRAMES = LOOP_S * FPS
 LEAD_S = 14          # a multiple of 2 s: a keyframe clip's pictures start at IDRs
-IGNORE_S = 10
 TOLERANCE_S = 0.5    # an event within this of a label overlaps it (both systems alike)
 X264 = "keyint=50:min-keyint=50:scenecut=0:open-gop=0:repeat-headers=1"
 
@@ -93,6 +100,7 @@ def cmd_decode_ref(argv):
     ap = argparse.ArgumentParser(prog="motion_measure.py decode-ref")
     ap.add_argument("file")
     ap.add_argument("--keyframes", action="store_true")
+    ap.add_argument("--rate", type=int, default=FPS)
     a = ap.parse_args(argv)
     if "|" in a.file:
         raise SystemExit("motion_measure: a file name with '|' cannot be decoded through concat:")
@@ -104,7 +112,7 @@ def cmd_decode_ref(argv):
         raise SystemExit("motion_measure: ffmpeg decoded no more frames of %s from %d copies" % (a.file, many))
     per_frame = max(0.0, cpun - cpu1) / (fn - f1)
     # a camera sends 25 frames/s; with --keyframes only its IDRs (one per GOP) are decoded
-    rate = FPS / GOP if a.keyframes else FPS
+    rate = FPS / GOP if a.keyframes else a.rate
     print(json.dumps({"file": a.file, "keyframes": a.keyframes, "frames": fn - f1, "cpu_s": cpun - cpu1,
                       "s_per_frame": per_frame, "frames_per_s": rate, "cpu_pct": per_frame * rate * 100.0}))
     return 0
@@ -239,10 +247,58 @@ def write_pgm(path, w, h, rect):
         f.write(rows)
 
 
-def encode(src, dst, vf, frames):
-    run_ffmpeg(["-f", "yuv4mpegpipe", "-i", src, "-vf", vf, "-frames:v", str(frames), "-an",
-                "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-bf", "0", "-threads", "2",
-                "-x264-params", X264, "-f", "h264", dst])
+def read_y4m(path):
+    """(width, height, [pictures]) of an 8-bit grey ('Cmono') Y4M file."""
+    with open(path, "rb") as f:
+        data = f.read()
+    head, _, rest = data.partition(b"\n")
+    fields = {t[:1]: t[1:] for t in head.split()[1:]}
+    if fields.get(b"C") != b"mono":
+        raise SystemExit("motion_measure: %s: expected an 8-bit grey Y4M (Cmono)" % path)
+    w, h = int(fields[b"W"]), int(fields[b"H"])
+    size, pics, pos = w * h, [], 0
+    while pos < len(rest):
+        nl = rest.index(b"\n", pos)
+        pics.append(rest[nl + 1:nl + 1 + size])
+        pos = nl + 1 + size
+    return w, h, pics
+
+
+def bounce(pics, count, before):
+    """count pictures that go back and forth over the first (before=True, ending next to
+    pictures[0]) or the last few pictures (starting next to pictures[-1]): the scene keeps its
+    noise alive without a jump, where a frozen picture would teach the background a still
+    noise pattern that the clip's first live frames then break."""
+    n = min(5, len(pics))
+    if n < 2:
+        return [pics[0] if before else pics[-1]] * count
+    period = 2 * (n - 1)
+    out = []
+    for j in range(1, count + 1):
+        k = j % period
+        k = k if k <= n - 1 else period - k
+        out.append(pics[k] if before else pics[-1 - k])
+    return out[::-1] if before else out
+
+
+def encode(pics, w, h, fps, dst, frames):
+    """The pictures (fps each second), each held until the next, as frames at 25 fps."""
+    p = subprocess.Popen(["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
+                          "-f", "yuv4mpegpipe", "-i", "-", "-vf", "fps=%d,format=yuv420p" % FPS,
+                          "-frames:v", str(frames), "-an", "-c:v", "libx264", "-preset", "veryfast",
+                          "-crf", "20", "-bf", "0", "-threads", "2", "-x264-params", X264, "-f", "h264", dst],
+                         stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        p.stdin.write(b"YUV4MPEG2 W%d H%d F%d:1000 Ip A1:1 Cmono\n" % (w, h, round(fps * 1000)))
+        for pic in pics:
+            p.stdin.write(b"FRAME\n")
+            p.stdin.write(pic)
+        p.stdin.close()
+    except BrokenPipeError:
+        pass
+    err = p.stderr.read().decode(errors="replace")
+    if p.wait() != 0:
+        raise SystemExit("motion_measure: encoding %s failed: %s" % (dst, err.strip()))
 
 
 def cmd_clips(argv):
@@ -256,28 +312,31 @@ def cmd_clips(argv):
         info = read_labels(txt)
         y4m = txt[:-4] + ".y4m"
         dst = os.path.join(a.out, "cam%d.h264" % k)
+        fps = info["fps"]
+        lead, total = round(LEAD_S * fps), round(LOOP_S * fps)  # pictures
         if info["dur_s"] + LEAD_S > LOOP_S - 2:
             raise SystemExit("motion_measure: %s is longer than the loop" % txt)
-        tail = LOOP_S - LEAD_S - info["dur_s"] + 1  # more than enough; -frames:v cuts
         # each picture held until the next (5 fps -> 25 fps: five frames each; a 0.5 fps
         # keyframe clip: 50 frames, so every picture starts at an IDR after the 14 s lead-in)
+        w, h, pics = read_y4m(y4m)
+        head = bounce(pics, lead, True)
         if info["resize"] is None:
-            encode(y4m, dst, "fps=%d,tpad=start_duration=%d:start_mode=clone:stop_duration=%g:"
-                   "stop_mode=clone,format=yuv420p" % (FPS, LEAD_S, tail), LOOP_FRAMES)
+            tail = bounce(pics, total - lead - len(pics), False)
+            encode(head + pics + tail, w, h, fps, dst, LOOP_FRAMES)
         else:
             # two parts with their own sizes, joined at an IDR (a camera changing its
             # resolution starts with one): the change moves to the IDR before it
-            cut = int((LEAD_S + info["resize"]) * FPS) // GOP * GOP
-            p1, p2 = dst + ".1", dst + ".2"
-            encode(y4m, p1, "fps=%d,tpad=start_duration=%d:start_mode=clone,format=yuv420p"
-                   % (FPS, LEAD_S), cut)
-            encode(y4m[:-4] + ".part2.y4m", p2, "fps=%d,tpad=stop_duration=%g:stop_mode=clone,"
-                   "format=yuv420p" % (FPS, tail + LOOP_S), LOOP_FRAMES - cut)
+            cut = int((LEAD_S + info["resize"]) * FPS) // GOP * GOP   # frames
+            first = round(cut / FPS * fps) - lead                       # pictures of part 1
+            w2, h2, pics2 = read_y4m(y4m[:-4] + ".part2.y4m")
+            tail = bounce(pics2, total - lead - first - len(pics2), False)
+            encode(head + pics[:first], w, h, fps, dst + ".1", cut)
+            encode(pics2 + tail, w2, h2, fps, dst + ".2", LOOP_FRAMES - cut)
             with open(dst, "wb") as out:
-                for p in (p1, p2):
-                    with open(p, "rb") as f:
+                for part in (dst + ".1", dst + ".2"):
+                    with open(part, "rb") as f:
                         out.write(f.read())
-                    os.unlink(p)
+                    os.unlink(part)
             os.unlink(y4m[:-4] + ".part2.y4m")
         os.unlink(y4m)
         c = {"cam": k, "name": info["name"], "file": dst, "w": info["w"], "h": info["h"],
@@ -289,7 +348,7 @@ def cmd_clips(argv):
             write_pgm(c["mask_pgm"], info["w"], info["h"], info["mask"])
         clips.append(c)
     with open(os.path.join(a.out, "manifest.json"), "w") as f:
-        json.dump({"loop_s": LOOP_S, "lead_s": LEAD_S, "ignore_s": IGNORE_S, "clips": clips}, f, indent=1)
+        json.dump({"loop_s": LOOP_S, "lead_s": LEAD_S, "clips": clips}, f, indent=1)
     print("%d clips encoded into %s (%d s loops)" % (len(clips), a.out, LOOP_S))
     return 0
 
@@ -393,18 +452,24 @@ def lost_frames(a, config, s0, s1):
     return lost, files_n, len(expected), errors, worst
 
 
-def analysis_drops(log):
-    """'analysis behind' warnings in sargasd's log: episodes of frames dropped up to a keyframe."""
-    n, cams = 0, set()
+def analysis_drops(log, lo_us, hi_us):
+    """'analysis behind' warnings in sargasd's log (episodes of frames dropped up to a keyframe):
+    (in the window [lo_us, hi_us), cameras with one there, outside the window)."""
+    inside, outside, cams = 0, 0, set()
     if log and os.path.exists(log):
         with open(log, errors="replace") as f:
             for line in f:
-                if "analysis behind" in line:
-                    n += 1
+                if "analysis behind" not in line:
+                    continue
+                t = record_measure.parse_utc(line.split()[0])
+                if t is not None and lo_us <= t < hi_us:
+                    inside += 1
                     m = re.search(r" cam=(\d+):", line)
                     if m:
                         cams.add(m.group(1))
-    return n, len(cams)
+                else:
+                    outside += 1
+    return inside, len(cams), outside
 
 
 def cmd_report(argv):
@@ -414,6 +479,7 @@ def cmd_report(argv):
     ap.add_argument("--seconds", type=int, required=True)
     ap.add_argument("--mode", choices=["sub", "keyframes"], required=True)
     ap.add_argument("--fps", type=int, required=True)
+    ap.add_argument("--sub-rate", type=int, default=FPS)
     ap.add_argument("--build", required=True)
     ap.add_argument("--source", required=True)
     ap.add_argument("--config", required=True, help="sargasd's config of the phase with analysis")
@@ -453,9 +519,9 @@ def cmd_report(argv):
                          ("; worst: " + ", ".join("%s %d" % (nm, k) for k, nm in worst[:8])) if worst else ""))
     for e in errors[:5]:
         print("unreadable recording: %s" % e)
-    drops, drop_cams = analysis_drops(a.sargas_log)
-    print("sargasd analysis: %d 'analysis behind' warnings (frames dropped up to a keyframe) on %d cameras"
-          % (drops, drop_cams))
+    drops, drop_cams, drops_out = analysis_drops(a.sargas_log, s0["utc_us"], s1["utc_us"])
+    print("sargasd analysis: %d 'analysis behind' warnings (frames dropped up to a keyframe) on %d cameras "
+          "in the window, %d before or after it" % (drops, drop_cams, drops_out))
     print("replaycam dropped %d frames (its sockets full) over the whole run"
           % record_measure.replaycam_drops(a.replaycam_log, 0, -1))
     print("load average (1 min) at the start and end of the analysis window: %.2f, %.2f on %d cores"
@@ -492,8 +558,9 @@ def cmd_report(argv):
         mo_rss_field = "%.2f" % (mo_rss / n)
     print("RESULT motion cameras=%d sargas_cpu_pct_per_cam=%.4f motion_cpu_pct_per_cam=%s cpu_ratio=%s "
           "sargas_rss_mb_per_cam=%.3f motion_rss_mb_per_cam=%s lost_frames=%d analysis_drops=%d "
-          "sub_fps=%d seconds=%d%s"
-          % (n, sg, mo_field, ratio, an_rss / n, mo_rss_field, lost, drops, a.fps, a.seconds, mode_field))
+          "sub_fps=%d sub_rate=%s seconds=%d%s"
+          % (n, sg, mo_field, ratio, an_rss / n, mo_rss_field, lost, drops, a.fps,
+             a.sub_rate if a.mode == "sub" else "NA", a.seconds, mode_field))
     return 0
 
 
@@ -557,7 +624,7 @@ def sargas_drops(log, lo, hi):
 
 def score_clip(c, events, loop_start):
     """(found must labels, must labels, false events, events, a line) for one clip's loop."""
-    lo, hi = loop_start + IGNORE_S, loop_start + LOOP_S
+    lo, hi = loop_start + LEAD_S, loop_start + LOOP_S
     base = loop_start + LEAD_S
     labs = [(lab["must"], base + lab["start"], base + lab["end"]) for lab in c["labels"]]
     evs = [(s, e if e is not None else hi) for s, e in events if lo <= s < hi]

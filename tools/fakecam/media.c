@@ -161,31 +161,32 @@ fail:
     return ret;
 }
 
-/* any_length: any positive multiple of FC_GOP access units, else exactly FC_LOOP_FRAMES */
-static int check_media(const struct fc_media *m, int any_length)
+/* frames access units (0: any positive multiple of gop), an IDR exactly every gop */
+static int check_media(const struct fc_media *m, size_t frames, size_t gop)
 {
-    if (any_length && (m->n_aus == 0 || m->n_aus % FC_GOP != 0)) {
-        fprintf(stderr, "fakecam: %s: %zu access units, expected a multiple of %d\n",
-                m->path, m->n_aus, FC_GOP);
+    if (frames == 0 && (m->n_aus == 0 || m->n_aus % gop != 0)) {
+        fprintf(stderr, "fakecam: %s: %zu access units, expected a multiple of %zu\n",
+                m->path, m->n_aus, gop);
         return -EINVAL;
     }
-    if (!any_length && m->n_aus != FC_LOOP_FRAMES) {
-        fprintf(stderr, "fakecam: %s: %zu access units, expected %d\n",
-                m->path, m->n_aus, FC_LOOP_FRAMES);
+    if (frames != 0 && m->n_aus != frames) {
+        fprintf(stderr, "fakecam: %s: %zu access units, expected %zu\n",
+                m->path, m->n_aus, frames);
         return -EINVAL;
     }
     for (size_t i = 0; i < m->n_aus; i++) {
-        if ((i % FC_GOP == 0) != !!m->aus[i].idr) {
+        if ((i % gop == 0) != !!m->aus[i].idr) {
             fprintf(stderr, "fakecam: %s: access unit %zu is %san IDR; expected an IDR "
-                    "exactly every %d frames\n", m->path, i, m->aus[i].idr ? "" : "not ",
-                    FC_GOP);
+                    "exactly every %zu frames\n", m->path, i, m->aus[i].idr ? "" : "not ",
+                    gop);
             return -EINVAL;
         }
     }
     return 0;
 }
 
-static int media_load(const char *path, enum fc_codec codec, int any_length, struct fc_media **out)
+int fc_media_load_shaped(const char *path, enum fc_codec codec, size_t frames, size_t gop,
+                         struct fc_media **out)
 {
     struct fc_media *m = calloc(1, sizeof(*m));
     int ret;
@@ -210,7 +211,7 @@ static int media_load(const char *path, enum fc_codec codec, int any_length, str
                 codec == FC_H264 ? "H.264" : "H.265");
         goto fail;
     }
-    ret = check_media(m, any_length);
+    ret = gop ? check_media(m, frames, gop) : -EINVAL;
     if (ret < 0)
         goto fail;
     *out = m;
@@ -226,12 +227,7 @@ fail:
 
 int fc_media_load(const char *path, enum fc_codec codec, struct fc_media **out)
 {
-    return media_load(path, codec, 0, out);
-}
-
-int fc_media_load_any(const char *path, enum fc_codec codec, struct fc_media **out)
-{
-    return media_load(path, codec, 1, out);
+    return fc_media_load_shaped(path, codec, FC_LOOP_FRAMES, FC_GOP, out);
 }
 
 struct fc_media *fc_media_ref(struct fc_media *m)

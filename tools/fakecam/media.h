@@ -50,9 +50,10 @@ int fc_annexb_split(const uint8_t *data, size_t size, enum fc_codec codec,
  * multiple of FC_GOP. On success *out holds one reference. On failure returns
  * a negative errno (-EINVAL for bad content) and writes a message to stderr. */
 int fc_media_load(const char *path, enum fc_codec codec, struct fc_media **out);
-/* The same for a file of any length that is a positive multiple of FC_GOP AUs (a clip that
- * sargas-replaycam --clips loops). */
-int fc_media_load_any(const char *path, enum fc_codec codec, struct fc_media **out);
+/* The same with frames AUs (0: any positive multiple of gop) and an IDR exactly every gop
+ * (> 0): sargas-replaycam's clips and streams at other frame rates. */
+int fc_media_load_shaped(const char *path, enum fc_codec codec, size_t frames, size_t gop,
+                         struct fc_media **out);
 struct fc_media *fc_media_ref(struct fc_media *m);
 /* Drops one reference; frees on the last one. Accepts NULL, sets *m to NULL. */
 void fc_media_unref(struct fc_media **m);

@@ -1,7 +1,7 @@
 /* sargas-replaycam: a cheap fleet of replayed RTSP cameras for benchmarks.
  *
  *   sargas-replaycam --cameras N --port P [--media DIR] [--bind ADDR]
- *                    [--streams main|sub|both] [--clips DIR]
+ *                    [--streams main|sub|both] [--sub-rate R] [--clips DIR]
  *
  * Serves rtsp://ADDR:P/camK/main and /camK/sub, K = 1..N, from main.h264 and
  * sub.h264 as scripts/gen-media.sh writes them, looping forever, with the
@@ -11,6 +11,11 @@
  * it loads each file once, packetises it into RTP once (stream.h) and sends
  * every client its frame as one writev from one epoll thread (server.h), so
  * hundreds of cameras cost little beside the recorder under test.
+ *
+ * --sub-rate R: sub.h264 holds R frames/s (a divisor of 1000000 up to 25,
+ * e.g. a 10 fps sub stream re-encoded from gen-media.sh's: 300 frames, an IDR
+ * every 20) and is sent at that rate, its frame f when UTC time enters
+ * f / R seconds; the main stream stays at 25.
  *
  * --clips DIR: camera K serves its own file, DIR/camK.h264, at both
  * /camK/main and /camK/sub (bench/motion.sh's labelled clips). A clip is
@@ -49,6 +54,7 @@ struct options {
     const char *media_dir;
     const char *bind;
     const char *clips; /* NULL: main.h264 and sub.h264 from media_dir */
+    long sub_rate;
     int main, sub;
 };
 
@@ -56,13 +62,14 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: sargas-replaycam --cameras N --port P [--media DIR] [--bind ADDR]\n"
-            "                        [--streams main|sub|both] [--clips DIR]\n"
+            "                        [--streams main|sub|both] [--sub-rate R] [--clips DIR]\n"
             "  --cameras N   number of cameras, 1..%d\n"
             "  --port P      RTSP port (0: any free port, printed in the ready line)\n"
             "  --media DIR   main.h264 and sub.h264 from scripts/gen-media.sh (default:\n"
             "                $SG_MEDIA_DIR, else the directory 'media' next to this executable)\n"
             "  --bind ADDR   listen address (default 127.0.0.1)\n"
             "  --streams S   which paths to serve: main, sub or both (default)\n"
+            "  --sub-rate R  frames/s of sub.h264 (default 25; a divisor of 1000000, e.g. 10)\n"
             "  --clips DIR   camera K serves DIR/camK.h264 at both of its paths (25 fps,\n"
             "                a multiple of %d frames, an IDR every %d); --media is not used\n"
             "serves rtsp://ADDR:P/camK/main and /camK/sub over TCP (interleaved) only\n",
@@ -78,6 +85,7 @@ static int parse_args(int argc, char **argv, struct options *o, char *dirbuf, si
         { "bind", required_argument, NULL, 'b' },
         { "streams", required_argument, NULL, 's' },
         { "clips", required_argument, NULL, 'c' },
+        { "sub-rate", required_argument, NULL, 'r' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -88,6 +96,7 @@ static int parse_args(int argc, char **argv, struct options *o, char *dirbuf, si
     o->port = -1;
     o->bind = "127.0.0.1";
     o->main = o->sub = 1;
+    o->sub_rate = 25;
     while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (opt) {
         case 'n':
@@ -122,6 +131,13 @@ static int parse_args(int argc, char **argv, struct options *o, char *dirbuf, si
                 return -EINVAL;
             }
             break;
+        case 'r':
+            if (fc_parse_long(optarg, 1, 25, &o->sub_rate) < 0 || 1000000 % o->sub_rate != 0) {
+                fprintf(stderr, "replaycam: --sub-rate must divide 1000000 and be 1..25, not '%s'\n",
+                        optarg);
+                return -EINVAL;
+            }
+            break;
         case 'c':
             if (!*optarg) {
                 fprintf(stderr, "replaycam: --clips needs a directory\n");
@@ -151,14 +167,14 @@ static int parse_args(int argc, char **argv, struct options *o, char *dirbuf, si
     return fc_media_dir_resolve("replaycam", &o->media_dir, dirbuf, dirsize);
 }
 
-static int load(const char *dir, const char *name, struct rc_stream **out)
+static int load(const char *dir, const char *name, int rate, struct rc_stream **out)
 {
     char path[PATH_MAX];
     int ret;
 
     if ((size_t)snprintf(path, sizeof(path), "%s/%s.h264", dir, name) >= sizeof(path))
         return -ENAMETOOLONG;
-    ret = rc_stream_load(path, name, 0, out);
+    ret = rc_stream_load(path, name, rate, 0, out);
     if (ret == -ENOENT)
         fprintf(stderr, "replaycam: generate the media with: scripts/gen-media.sh %s\n", dir);
     return ret;
@@ -173,7 +189,7 @@ static int load_clips(const char *dir, long n, struct rc_stream **clips)
     for (long k = 0; k < n; k++) {
         if ((size_t)snprintf(path, sizeof(path), "%s/cam%ld.h264", dir, k + 1) >= sizeof(path))
             return -ENAMETOOLONG;
-        if ((ret = rc_stream_load(path, "clip", 1, &clips[k])) < 0)
+        if ((ret = rc_stream_load(path, "clip", 25, 1, &clips[k])) < 0)
             return ret;
     }
     return 0;
@@ -253,8 +269,8 @@ int main(int argc, char **argv)
             rc = 2;
             goto out;
         }
-    } else if ((o.main && load(o.media_dir, "main", &main_s) < 0) ||
-               (o.sub && load(o.media_dir, "sub", &sub_s) < 0)) {
+    } else if ((o.main && load(o.media_dir, "main", 25, &main_s) < 0) ||
+               (o.sub && load(o.media_dir, "sub", (int)o.sub_rate, &sub_s) < 0)) {
         rc = 2;
         goto out;
     }

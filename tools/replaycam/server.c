@@ -351,13 +351,12 @@ static int do_describe(struct client *c, const struct rc_request *r)
                  "b=AS:%" PRIu64 "\r\n"
                  "a=rtpmap:%d H264/90000\r\n"
                  "a=fmtp:%d %s\r\n"
-                 "a=framerate:25\r\n"
+                 "a=framerate:%d\r\n"
                  "a=control:trackID=0\r\n",
                  rng_next(s) >> 12, strchr(s->cfg.bind, ':') ? '6' : '4', s->cfg.bind, path,
                  strchr(s->cfg.bind, ':') ? '6' : '4', strchr(s->cfg.bind, ':') ? "::" : "0.0.0.0",
-                 RC_RTP_PT, st->bytes_per_loop * 8 * 1000 / (st->n_frames * FC_FRAME_US) + 1,
-                 RC_RTP_PT, RC_RTP_PT,
-                 st->fmtp);
+                 RC_RTP_PT, st->bytes_per_loop * 8 * 1000 / (st->n_frames * st->frame_us) + 1,
+                 RC_RTP_PT, RC_RTP_PT, st->fmtp, st->rate);
     if (n < 0 || (size_t)n >= sizeof(sdp))
         return answer(c, r, 500, NULL, NULL);
     while (ulen > 0 && r->uri[ulen - 1] == '/')
@@ -422,7 +421,8 @@ static int do_play(struct client *c, const struct rc_request *r)
 
     if (ret)
         return ret < 0 ? ret : 0;
-    /* the first frame this client gets: the next IDR (an IDR every FC_GOP frames) */
+    /* the first frame this client gets: the next IDR (one every FC_GOP ticks, 2 s, at any
+     * frame rate; the RTP clock runs with time, so its timestamp is the tick's) */
     first_idr = (next + FC_GOP - 1) / FC_GOP * FC_GOP;
     snprintf(extra, sizeof(extra),
              "Session: %s;timeout=%d\r\nRange: npt=0.000-\r\n"
@@ -551,7 +551,19 @@ static void on_client(struct client *c, uint32_t events)
 
 /* ------------------------------------------------------------ frames */
 
-/* Sends frame `counter` to one playing client. */
+/* The frame of st that begins at tick `tick` (in *frame), if one does: a stream
+ * at a lower rate than the ticks' 25/s sends on the first tick of each frame. */
+static int frame_at(const struct rc_stream *st, uint64_t tick, uint64_t *frame)
+{
+    uint64_t f = tick * FC_FRAME_US / st->frame_us;
+
+    if (tick > 0 && (tick - 1) * FC_FRAME_US / st->frame_us == f)
+        return 0;
+    *frame = f;
+    return 1;
+}
+
+/* Sends frame `counter` (of its stream's rate) to one playing client. */
 static void send_frame(struct rc_server *s, struct client *c, uint64_t counter)
 {
     const struct rc_stream *st = c->stream;
@@ -621,14 +633,15 @@ static void send_frame(struct rc_server *s, struct client *c, uint64_t counter)
     s->st.bytes += bytes;
 }
 
-static void send_all(struct rc_server *s, uint64_t counter)
+static void send_all(struct rc_server *s, uint64_t tick)
 {
     struct client *c = s->clients;
+    uint64_t frame;
 
     while (c) {
         struct client *next = c->next; /* send_frame() may close c */
-        if (c->playing && !c->closing)
-            send_frame(s, c, counter);
+        if (c->playing && !c->closing && frame_at(c->stream, tick, &frame))
+            send_frame(s, c, frame);
         c = next;
     }
 }

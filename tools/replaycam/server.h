@@ -9,7 +9,9 @@
  * The clock: a timerfd on CLOCK_REALTIME fires when UTC time enters frame
  * c = floor(utc_us / 40000); every playing client then gets access unit
  * c mod 750 (a clip: c mod its length) with the SEI counter c (the fakecam's
- * scheme), as one writev of
+ * scheme); a stream at a lower rate R sends its frame f = floor(utc_us * R /
+ * 1000000) on the first tick in it, with the counter f; each frame goes as one
+ * writev of
  * all its '$'-framed RTP packets. A client starts at the first IDR after its
  * PLAY. Late wakeups send the missed frames in order (counters stay
  * consecutive) unless more than a second was missed, which skips ahead.

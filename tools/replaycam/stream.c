@@ -237,7 +237,8 @@ static int packetise(struct rc_stream *s, const struct fc_media *m)
     return 0;
 }
 
-int rc_stream_load(const char *path, const char *name, int any_length, struct rc_stream **out)
+int rc_stream_load(const char *path, const char *name, int rate, int any_length,
+                   struct rc_stream **out)
 {
     struct fc_media *m = NULL;
     struct rc_stream *s = calloc(1, sizeof(*s));
@@ -246,13 +247,22 @@ int rc_stream_load(const char *path, const char *name, int any_length, struct rc
     if (!s)
         return -ENOMEM;
     snprintf(s->name, sizeof(s->name), "%s", name);
-    ret = any_length ? fc_media_load_any(path, FC_H264, &m) : fc_media_load(path, FC_H264, &m);
+    if (rate < 1 || rate > 25 || 1000000 % rate != 0) {
+        fprintf(stderr, "replaycam: %d frames/s: not a divisor of 1000000 up to 25\n", rate);
+        ret = -EINVAL;
+        goto fail;
+    }
+    s->rate = rate;
+    s->frame_us = (uint32_t)(1000000 / rate);
+    /* 30 s loops, 2 s GOPs, as scripts/gen-media.sh writes them at 25 frames/s */
+    ret = fc_media_load_shaped(path, FC_H264, any_length ? 0 : (size_t)(30 * rate),
+                               (size_t)(2 * rate), &m);
     if (ret < 0)
         goto fail;
     if ((ret = make_fmtp(s, m)) < 0 || (ret = packetise(s, m)) < 0)
         goto fail;
-    fprintf(stderr, "replaycam: %s: %zu frames, %zu RTP packets (%zu bytes), at most %zu per "
-            "frame\n", path, s->n_frames, s->n_packets, s->payload_size, s->max_count);
+    fprintf(stderr, "replaycam: %s: %zu frames at %d/s, %zu RTP packets (%zu bytes), at most %zu "
+            "per frame\n", path, s->n_frames, rate, s->n_packets, s->payload_size, s->max_count);
     fc_media_unref(&m); /* the packets hold copies */
     *out = s;
     return 0;
@@ -319,8 +329,8 @@ size_t rc_stream_compose(const struct rc_stream *s, uint64_t counter, uint64_t s
                          struct rc_rtp *rtp, struct rc_scratch *sc, size_t *bytes)
 {
     const struct rc_frame *fr = &s->frames[counter % s->n_frames];
-    /* 90 kHz at 25 fps; wraps modulo 2^32 like any RTP timestamp */
-    uint32_t ts = rtp->ts_base + (uint32_t)(counter * 3600u);
+    /* 90 kHz (3600 a frame at 25 fps); wraps modulo 2^32 like any RTP timestamp */
+    uint32_t ts = rtp->ts_base + (uint32_t)(counter * (s->frame_us / 100u * 9u));
     size_t n = 0, total = 0;
 
     for (uint32_t i = 0; i < fr->count; i++) {

@@ -56,8 +56,10 @@ struct rc_stream {
     size_t payload_size;
     struct rc_packet *packets;
     size_t n_packets;
-    struct rc_frame *frames;  /* FC_LOOP_FRAMES of them (a clip: a multiple of FC_GOP) */
+    struct rc_frame *frames;  /* a 30 s loop (a clip: whole 2 s GOPs) */
     size_t n_frames;
+    int rate;                 /* frames per second, a divisor of 1000000 up to 25 */
+    uint32_t frame_us;        /* 1000000 / rate */
     size_t max_count;         /* most packets in one frame */
     uint64_t bytes_per_loop;  /* RTP payload bytes of one loop, for the SDP's b=AS */
     char fmtp[RC_SDP_FMTP_MAX]; /* "packetization-mode=1;profile-level-id=...;sprop-..." */
@@ -79,12 +81,13 @@ struct rc_scratch {
     size_t cap; /* packets hdr and iov (2 per packet) have room for */
 };
 
-/* Loads PATH (H.264 Annex B, FC_LOOP_FRAMES AUs, or with any_length any
- * positive multiple of FC_GOP, an IDR exactly every FC_GOP) and packetises it.
- * name is copied. On success *out is the caller's (free with
- * rc_stream_destroy()). Returns 0 or a negative errno; writes a message to
- * stderr on failure. */
-int rc_stream_load(const char *path, const char *name, int any_length, struct rc_stream **out);
+/* Loads PATH (H.264 Annex B at rate frames/s, a divisor of 1000000 up to 25:
+ * a 30 s loop, or with any_length any whole number of 2 s GOPs; an IDR every
+ * 2 s) and packetises it. name is copied. On success *out is the caller's
+ * (free with rc_stream_destroy()). Returns 0 or a negative errno; writes a
+ * message to stderr on failure. */
+int rc_stream_load(const char *path, const char *name, int rate, int any_length,
+                   struct rc_stream **out);
 /* Frees; accepts NULL and sets *s to NULL. */
 void rc_stream_destroy(struct rc_stream **s);
 
@@ -92,11 +95,11 @@ void rc_stream_destroy(struct rc_stream **s);
 int rc_scratch_reserve(struct rc_scratch *sc, const struct rc_stream *s);
 void rc_scratch_free(struct rc_scratch *sc);
 
-/* Fills sc->iov with frame `counter` mod FC_LOOP_FRAMES for one client: per
- * packet its header (from rtp, whose seq advances) and its payload, the SEI
- * rebuilt with counter and send_us. The iovecs point into s and sc, valid
- * until the next call. Returns the number of iovecs; *bytes gets their total
- * length. sc must have been reserved for s. */
+/* Fills sc->iov with frame `counter` (of this stream's rate) mod n_frames for
+ * one client: per packet its header (from rtp, whose seq advances) and its
+ * payload, the SEI rebuilt with counter and send_us. The iovecs point into s
+ * and sc, valid until the next call. Returns the number of iovecs; *bytes gets
+ * their total length. sc must have been reserved for s. */
 size_t rc_stream_compose(const struct rc_stream *s, uint64_t counter, uint64_t send_us,
                          struct rc_rtp *rtp, struct rc_scratch *sc, size_t *bytes);
 
