@@ -544,15 +544,24 @@ int sg_api_export_create(struct sg_req *r)
     return sg_reply_json(r, MHD_HTTP_ACCEPTED, export_json(r, &j, 1));
 }
 
-/* The package file of a finished export, resolved under the export directory. */
+/* The path of an export's package under the export directory: 0, or -ENOENT when it has none
+ * (or a name that is not a plain file name). */
+static int package_path(struct sg_req *r, const struct sg_export_job *j, char path[PATH_MAX])
+{
+    if (!j->file[0] || strchr(j->file, '/') || j->file[0] == '.' ||
+        sg_path_join(r->srv->cfg->export_dir, j->file, path, PATH_MAX) < 0)
+        return -ENOENT;
+    return 0;
+}
+
+/* The package file of a finished export, opened. */
 static int package_fd(struct sg_req *r, const struct sg_export_job *j, int64_t *size)
 {
     char path[PATH_MAX];
     struct stat st;
     int fd;
 
-    if (!j->file[0] || strchr(j->file, '/') || j->file[0] == '.' ||
-        sg_path_join(r->srv->cfg->export_dir, j->file, path, sizeof(path)) < 0)
+    if (package_path(r, j, path) < 0)
         return -ENOENT;
     if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
         return -errno;
@@ -603,9 +612,7 @@ int sg_api_export_delete(struct sg_req *r)
         return sg_reply_errno(r, rc, "export");
     if (j.state == SG_EXPORT_RUNNING || j.state == SG_EXPORT_QUEUED)
         return sg_reply_error(r, MHD_HTTP_CONFLICT, "busy", "the export is %s", export_state_name(j.state));
-    if (j.file[0] && !strchr(j.file, '/') && j.file[0] != '.' &&
-        sg_path_join(r->srv->cfg->export_dir, j.file, path, sizeof(path)) == 0 && unlink(path) < 0 &&
-        errno != ENOENT)
+    if (package_path(r, &j, path) == 0 && unlink(path) < 0 && errno != ENOENT)
         return sg_reply_errno(r, -errno, "export file");
     if ((rc = sg_catalog_export_delete(r->cat, j.id)) < 0)
         return sg_reply_errno(r, rc, "export");
