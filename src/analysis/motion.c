@@ -128,10 +128,10 @@
 #define GAP_US 5000000
 #define MIN_WARM_FRAMES 4
 #define DEN_MIN 4.0f       /* luma: denominator floor of the relative difference */
-#define SAT 240.0f         /* luma: saturated */
+#define SAT_MARGIN 15.0f   /* luma: within this of white is saturated */
 #define SCENE_CHANGE 0.5f  /* fraction of the picture that relearns instead of triggering */
 #define BLACK_MIN -4.0f    /* luma: black levels the lighting fit accepts */
-#define BLACK_MAX 24.0f
+#define BLACK_MAX 32.0f
 #define FIT_BINS 1024      /* ratio histogram, 0..4 */
 #define FIT_SCALE 256.0f
 
@@ -167,6 +167,8 @@ struct sg_motion {
     uint8_t *flags, *sup, *tmp8;
     uint16_t *zbits;
     int32_t *list;
+    int black;                 /* luma of black: 16 limited range, 0 full (sg_motion_set_black) */
+    float sat;                 /* grid values above this are saturated (white - black - margin) */
     float split;               /* mean background luma: splits the fit's two halves */
     float fit_a, fit_o;        /* this frame's lighting fit */
 
@@ -240,6 +242,7 @@ struct sg_motion *sg_motion_create(const struct sg_motion_config *cfg)
     if (cfg)
         m->cfg = *cfg;
     sg_motion_config_defaults(&m->cfg);
+    sg_motion_set_black(m, 0);
     if (m->cfg.sensitivity < 1)
         m->cfg.sensitivity = 1;
     if (m->cfg.sensitivity > 100)
@@ -411,6 +414,18 @@ void sg_motion_reset(struct sg_motion *m)
         restart(m);
 }
 
+int sg_motion_set_black(struct sg_motion *m, int black)
+{
+    if (!m || black < 0 || black > 64)
+        return -EINVAL;
+    if (black != m->black) {
+        restart(m);
+        m->black = black;
+    }
+    m->sat = (black >= 16 ? 235.0f : 255.0f) - (float)black - SAT_MARGIN;
+    return 0;
+}
+
 static int alloc_grid(struct sg_motion *m, int width, int height)
 {
     int b = (width + GRID_W - 1) / GRID_W, bh = (height + GRID_H - 1) / GRID_H;
@@ -472,7 +487,7 @@ static void acc_row(uint16_t *restrict acc, const uint8_t *restrict row, int w)
 static void grid_average(struct sg_motion *m, const uint8_t *luma, int stride)
 {
     const int b = m->block, gw = m->gw, w = gw * b;
-    const float inv = 1.0f / (float)(b * b);
+    const float inv = 1.0f / (float)(b * b), black = (float)m->black;
 
     for (int gy = 0; gy < m->gh; gy++) {
         const uint8_t *row = luma + (size_t)gy * (size_t)b * (size_t)stride;
@@ -484,13 +499,13 @@ static void grid_average(struct sg_motion *m, const uint8_t *luma, int stride)
             acc_row(acc, row, w);
         if (b == 4) {
             for (int gx = 0; gx < gw; gx++, acc += 4)
-                out[gx] = (float)((uint32_t)acc[0] + acc[1] + acc[2] + acc[3]) * inv;
+                out[gx] = fmaxf((float)((uint32_t)acc[0] + acc[1] + acc[2] + acc[3]) * inv - black, 0.0f);
         } else {
             for (int gx = 0; gx < gw; gx++, acc += b) {
                 uint32_t sum = 0;
                 for (int i = 0; i < b; i++)
                     sum += acc[i];
-                out[gx] = (float)sum * inv;
+                out[gx] = fmaxf((float)sum * inv - black, 0.0f);
             }
         }
     }
@@ -523,7 +538,7 @@ static void global_fit(struct sg_motion *m, float *pa, float *po)
         for (int i = 0; i < m->ncell; i += 2) { /* half the cells are plenty for medians */
             float bv = m->b[i], fv = m->f[i], inv, ratio;
             int g, bin;
-            if ((m->flags[i] & skip) || bv < 8.0f || bv > SAT || fv > SAT)
+            if ((m->flags[i] & skip) || bv < 8.0f || bv > m->sat || fv > m->sat)
                 continue;
             inv = 1.0f / bv;
             ratio = fv * inv;
@@ -575,7 +590,7 @@ static void global_fit(struct sg_motion *m, float *pa, float *po)
     int in_g = 0, in_a = 0;
     for (int i = 0; i < m->ncell; i += 3) {
         float bv = m->b[i], fv = m->f[i], t, pg, pa2;
-        if ((m->flags[i] & skip) || bv < 8.0f || bv > SAT || fv > SAT)
+        if ((m->flags[i] & skip) || bv < 8.0f || bv > m->sat || fv > m->sat)
             continue;
         t = m->cand_k * m->n[i] + m->cand_floor;
         pg = ga * bv;
@@ -598,7 +613,7 @@ static void residuals(struct sg_motion *m, float a, float o)
             p = 0.0f;
         d = p > DEN_MIN ? p : DEN_MIN;
         m->r[i] = (fv - p) / d;
-        if ((m->flags[i] & F_MASK) || (fv > SAT && p > SAT))
+        if ((m->flags[i] & F_MASK) || (fv > m->sat && p > m->sat))
             m->r[i] = 0.0f;
     }
 }
@@ -876,7 +891,7 @@ static void learn(struct sg_motion *m, float a, float o, double dt)
         uint8_t fl = m->flags[i];
         /* carry "changed" to the next frame's fit as "changed last frame" */
         m->flags[i] = (uint8_t)((fl & F_MASK) | ((fl & F_C) ? F_PREVC : 0));
-        if (!(fl & F_MASK) && m->b[i] >= 8.0f && m->b[i] <= SAT) {
+        if (!(fl & F_MASK) && m->b[i] >= 8.0f && m->b[i] <= m->sat) {
             sum += m->b[i];
             cnt++;
         }

@@ -63,6 +63,12 @@ int sg_motion_set_zones(struct sg_motion *m, const struct sg_zone *zones, int n)
  * Nothing triggers until the model has learnt the scene again (warmup_us). An event in
  * progress ends at the last frame seen before the reset. */
 void sg_motion_reset(struct sg_motion *m);
+/* The luma of black in the frames to come: 16 for limited ("video", 16..235) range, 0 for
+ * full range, as the decoder reports the stream. Light multiplies the signal above black, so
+ * the analysis works on luma - black; without it, a limited-range picture's residuals under
+ * a local light or an exposure change follow the texture ((B - 16) / B) and look like
+ * objects. A change restarts the model. Default 0. Returns 0 or -EINVAL (outside 0..64). */
+int sg_motion_set_black(struct sg_motion *m, int black);
 /* Analyses one frame: the luma plane (8 bit), its size and stride, its UTC time. A size
  * different from the previous frame resets the model. Returns 0 or -EINVAL. */
 int sg_motion_frame(struct sg_motion *m, const uint8_t *luma, int width, int height, int stride,

@@ -240,6 +240,7 @@ static void on_frame(struct sg_analyser *an, struct item *it)
     an->next_us = it->utc_us + period - period / 4;
     if (pic.width != an->info.width || pic.height != an->info.height)
         count_restart(an, "new picture size"); /* sg_motion_frame resets the model on a new size */
+    sg_motion_set_black(an->m, pic.full_range ? 0 : 16); /* restarts the model only on a change */
     if (sg_motion_frame(an->m, pic.luma, pic.width, pic.height, pic.stride, it->utc_us, &res) < 0)
         return;
     an->last_utc = it->utc_us;

@@ -263,6 +263,7 @@ struct sg_decoder;
 struct sg_picture {
     const uint8_t *luma;   /* 8-bit luma plane, borrowed until the next call */
     int width, height, stride;
+    int full_range;        /* luma 0..255 (JPEG range); else 16..235 (limited, most cameras) */
 };
 /* fast: skip deblocking (pictures for analysis, not for people). 0 or a negative code. */
 int sg_decoder_open(const struct sg_codec_params *p, int fast, struct sg_decoder **out);

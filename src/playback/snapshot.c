@@ -156,6 +156,8 @@ int sg_decoder_decode(struct sg_decoder *d, const uint8_t *au, size_t size, stru
         pic->width = d->last->width;
         pic->height = d->last->height;
         pic->stride = d->last->linesize[0];
+        pic->full_range = d->last->color_range == AVCOL_RANGE_JPEG || d->last->format == AV_PIX_FMT_YUVJ420P ||
+                          d->last->format == AV_PIX_FMT_YUVJ422P || d->last->format == AV_PIX_FMT_YUVJ444P;
     }
     return 1;
 }

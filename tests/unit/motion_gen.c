@@ -441,6 +441,19 @@ static void paint_row(const struct mg_clip *c, const struct frame *fr, int y, fl
     }
 }
 
+/* full range 0..255 -> limited 16..235, rounded, as swscale converts gray to yuv420p */
+static const uint8_t limited_tab[256] = {
+#define L1(v) (uint8_t)(16 + ((v) * 219 + 127) / 255)
+#define L4(v) L1(v), L1(v + 1), L1(v + 2), L1(v + 3)
+#define L16(v) L4(v), L4(v + 4), L4(v + 8), L4(v + 12)
+#define L64(v) L16(v), L16(v + 16), L16(v + 32), L16(v + 48)
+    L64(0), L64(64), L64(128), L64(192)
+#undef L64
+#undef L16
+#undef L4
+#undef L1
+};
+
 void mg_render(struct mg_clip *c, double t, uint8_t *out)
 {
     const int w = c->rw, h = c->rh, bw = (w + 7) / 8;
@@ -476,6 +489,9 @@ void mg_render(struct mg_clip *c, double t, uint8_t *out)
                 row[x] += blk[(x >> 3) & 1023];
         }
         finish_row(out + (size_t)y * (size_t)w, row, gtab + (noff & (GTAB - 1)), c->noise, w);
+        if (c->limited_out)
+            for (int x = 0; x < w; x++)
+                out[(size_t)y * (size_t)w + (size_t)x] = limited_tab[out[(size_t)y * (size_t)w + (size_t)x]];
     }
 }
 

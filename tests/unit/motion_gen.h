@@ -60,6 +60,8 @@ struct mg_clip {
     int night;
     float noise;               /* sensor noise sigma (luma) */
     int video_range;
+    int limited_out;           /* the frames as a decoder gives them back when an encoder took
+                                * full-range pictures as limited range: luma 16 + 219 y / 255 */
     float blocks;              /* compression: per-8x8-block offset, uniform +-blocks */
     /* global light: gain = (1 + ramp * clamp((t - ramp_t0) / ramp_s, 0, 1)) *
      * (1 + step if t >= step_t) * (1 + flicker * sin(2 pi flicker_hz t + phase)) */
