@@ -206,6 +206,22 @@ static void on_result(struct sg_analyser *an, const struct sg_motion_result *res
     sg_buf_free(&jpeg);
 }
 
+/* Whether the frame at utc_us is analysed, at one frame per period on average. Due times
+ * advance by exactly one period from the previous due time, not from the frame taken, and a
+ * frame up to a quarter period early counts: 25 fps taken at 5 fps gives every 5th frame (a
+ * due time counted from the frame taken, less the slack, gave every 4th: 6.25 fps), and 5 fps
+ * arriving with jitter keeps every frame. After a gap, slower input or a clock step, the due
+ * times start again from this frame. */
+static int due(struct sg_analyser *an, int64_t utc_us, int64_t period)
+{
+    if (utc_us < an->next_us - period / 4 && an->next_us - utc_us <= 2 * period)
+        return 0;
+    an->next_us += period;
+    if (an->next_us < utc_us || an->next_us - utc_us > 2 * period)
+        an->next_us = utc_us + period;
+    return 1;
+}
+
 static void on_frame(struct sg_analyser *an, struct item *it)
 {
     struct sg_motion_result res;
@@ -234,10 +250,8 @@ static void on_frame(struct sg_analyser *an, struct item *it)
             sg_decoder_close(&an->dec);
         return;
     }
-    if (!an->keyframes_only && it->utc_us < an->next_us)
+    if (!an->keyframes_only && !due(an, it->utc_us, period))
         return; /* decoded (the next frames need it), not analysed */
-    /* a quarter period of slack keeps 25 -> 5 fps from slipping a frame now and then */
-    an->next_us = it->utc_us + period - period / 4;
     if (pic.width != an->info.width || pic.height != an->info.height)
         count_restart(an, "new picture size"); /* sg_motion_frame resets the model on a new size */
     sg_motion_set_black(an->m, pic.full_range ? 0 : 16); /* restarts the model only on a change */

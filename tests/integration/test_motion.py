@@ -244,6 +244,22 @@ def zones_and_masks(env, m, cam):
                                                                            sorted(set(z for _, _, z in act))))
 
 
+def analysis_rate(m, cam):
+    """The analysis takes motion_fps frames a second of the 25 fps sub stream, counted in stream
+    time (the counter's frames against the analysed frames' own UTC times), so a busy machine
+    that analyses late does not change the figure."""
+    def sample():
+        a = m.analysis(cam)["analysis"]
+        return a["frames"], utc_us(a["last"]) / 1e6
+    f0, t0 = sample()
+    poll(lambda: sample()[1] - t0 >= 8.0, 60, "camera %d: 8 s more analysed" % cam, interval=0.25)
+    f1, t1 = sample()
+    rate = (f1 - f0) / (t1 - t0)
+    print("camera %d: %d frames analysed in %.2f s of stream: %.2f frames/s (motion_fps %d)"
+          % (cam, f1 - f0, t1 - t0, rate, FPS))
+    check(FPS * 0.9 <= rate <= FPS * 1.1, "camera %d analysed %.2f frames/s, motion_fps is %d" % (cam, rate, FPS))
+
+
 def test_motion():
     t_start = time.time()
     env = Env("motion", motion_fps=FPS, motion_end_quiet_s=END_QUIET_S,
@@ -266,6 +282,7 @@ def test_motion():
         # analysis demonstrably runs on the still scene and finds nothing
         m.analyse_for(still, ANALYSED_S, "the still scene", base=0)
         m.no_events(still, "the still scene")
+        analysis_rate(m, still)
 
         fa = reconnects(env, m, fa, still)
         resolution_in_session(env, m, resize, switch_s)
