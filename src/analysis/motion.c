@@ -19,14 +19,18 @@
  *    cells) in the darker and the brighter half of the scene: the line F/B = a + o/B through
  *    the two. Medians of ratios are tight around the true gain (their spread is the noise, not
  *    the texture), so a large object moves them little; cells that changed in the previous
- *    frame are left out. An offset is needed because cameras that deliver "video range" luma
- *    (16..235), or have a black level, turn a gain in light into gain plus offset in luma: an
+ *    frame are left out. The grid holds luma above the black level the stream declares
+ *    (sg_motion_set_black: 16 in limited range): light multiplies that, not the luma, and in
+ *    limited range an exposure change or a beam otherwise leaves residuals of (B - 16) / B
+ *    that follow the texture (8 false events in 570 limited-range clips, none with it). An
+ *    offset is still needed because cameras with a black level (a pedestal) above the declared
+ *    one turn a gain in light into gain plus offset in luma: an
  *    exposure jump of a third then leaves a residual proportional to 16/B, which follows the
  *    texture and looks like structure (without the offset, 4 false events in 190 clips, all
  *    exposure jumps). A wrong offset is worse than none, since its error -o/P also follows the
  *    texture while a gain error is flat: a beam lighting a third of a dark scene once biased
  *    the two medians into a = 0.72, o = 8.8. So the offset is only kept when it is physical
- *    (light pivots around the black level: o = black (1 - a) with black in -4..24, and the
+ *    (light pivots around the black level: o = black (1 - a) with black in -4..32, and the
  *    gain changed by 3 % or more) and when it explains more cells, within their own
  *    thresholds, than the gain alone. The fit is from frame to frame: B is rebased every frame
  *    (B <- P + alpha (F - P)), so a step of 30 % in one frame, a ramp or flicker never reach
@@ -569,7 +573,8 @@ static void global_fit(struct sg_motion *m, float *pa, float *po)
             ao = (r0 - r1) / (ib0 - ib1);
             aa = r1 - ao * ib1;
             /* light pivots around the camera's black level: o = black * (1 - a), with black
-             * 0 (full range) to 16 (video range) and a little beyond; a gain change too small
+             * above the declared one: 0 to 16 (a full-range camera whose black is 16), up to 32
+             * (a limited-range one with a pedestal); a gain change too small
              * to tell an offset is left to the gain alone */
             affine = aa >= 0.1f && aa <= 10.0f && fabsf(1.0f - aa) >= 0.03f &&
                      ao / (1.0f - aa) >= BLACK_MIN && ao / (1.0f - aa) <= BLACK_MAX;
