@@ -15,6 +15,11 @@
 
 #define RING_SLOTS 1024         /* chunks kept at most per stream (40 s at 25 fps) */
 #define DEFAULT_MAX_BYTES (24u * 1024 * 1024)
+/* Frames older than the newest keyframe are kept this long at most: enough for a viewer on a
+ * slow link to catch up, while one further behind resumes at the newest keyframe anyway (live
+ * means now). Without it every stream filled its live_buffer: 24 MB per stream, ~30 MB per
+ * camera, when the current GOP of a 4 Mbit/s main stream is 1 MB. */
+#define SLACK_NS (2 * SG_NS_PER_SEC)
 
 /* An immutable, shared piece of a stream: an init segment or one frame's moof+mdat. */
 struct chunk {
@@ -22,6 +27,7 @@ struct chunk {
     struct chunk *init;         /* the init segment this frame needs (frames only) */
     int64_t seq;                /* frames: position in the stream; init: generation */
     int key;
+    int64_t mono_ns;            /* frames: when it arrived (CLOCK_MONOTONIC) */
     size_t payload_off;         /* where the access unit starts (frames) */
     size_t size;
     uint8_t data[];
@@ -89,6 +95,7 @@ static struct chunk *chunk_new(size_t size)
     c->init = NULL;
     c->seq = 0;
     c->key = 0;
+    c->mono_ns = 0;
     c->payload_off = 0;
     c->size = size;
     return c;
@@ -311,12 +318,14 @@ static int64_t next_tfdt(struct sg_live_stream *s, const struct sg_frame *f)
     return t;
 }
 
-static void evict_locked(struct sg_live_stream *s)
+static void evict_locked(struct sg_live_stream *s, int64_t now_ns)
 {
-    /* Keep from the newest keyframe on whatever the budget; older frames only while they fit. */
+    /* Keep from the newest keyframe on whatever the budget; older frames only while they fit
+     * and for SLACK_NS. */
     while (s->first_seq < s->next_seq &&
            (s->next_seq - s->first_seq >= RING_SLOTS ||
-            (s->bytes > s->max_bytes && s->first_seq < s->key_seq))) {
+            (s->first_seq < s->key_seq &&
+             (s->bytes > s->max_bytes || now_ns - s->ring[s->first_seq % RING_SLOTS]->mono_ns > SLACK_NS)))) {
         struct chunk **slot = &s->ring[s->first_seq % RING_SLOTS];
         s->bytes -= (*slot)->size;
         chunk_unref(slot);
@@ -347,19 +356,20 @@ void sg_live_frame(struct sg_live_stream *s, const struct sg_frame *f)
     memcpy(c->data + hdr.len, f->data, f->size);
     c->payload_off = hdr.len;
     c->key = f->key;
+    c->mono_ns = sg_mono_ns();
     sg_buf_free(&hdr);
 
     pthread_mutex_lock(&s->mu);
     c->init = chunk_ref(s->init);
     c->seq = s->next_seq;
     if (s->next_seq - s->first_seq >= RING_SLOTS)
-        evict_locked(s);
+        evict_locked(s, c->mono_ns);
     s->ring[s->next_seq % RING_SLOTS] = c;
     s->next_seq++;
     s->bytes += c->size;
     if (c->key)
         s->key_seq = c->seq;
-    evict_locked(s);
+    evict_locked(s, c->mono_ns);
     s->info.has_video = s->key_seq >= 0;
     s->info.last_frame_utc_us = f->arrival_utc_us;
     wake_all_locked(s);
