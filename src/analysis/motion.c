@@ -502,14 +502,17 @@ static void grid_average(struct sg_motion *m, const uint8_t *luma, int stride)
         for (int y = 0; y < b; y++, row += stride)
             acc_row(acc, row, w);
         if (b == 4) {
-            for (int gx = 0; gx < gw; gx++, acc += 4)
-                out[gx] = fmaxf((float)((uint32_t)acc[0] + acc[1] + acc[2] + acc[3]) * inv - black, 0.0f);
+            for (int gx = 0; gx < gw; gx++, acc += 4) {
+                float v = (float)((uint32_t)acc[0] + acc[1] + acc[2] + acc[3]) * inv - black;
+                out[gx] = v > 0.0f ? v : 0.0f; /* not fmaxf: a libm call per cell at -O2 */
+            }
         } else {
             for (int gx = 0; gx < gw; gx++, acc += b) {
                 uint32_t sum = 0;
                 for (int i = 0; i < b; i++)
                     sum += acc[i];
-                out[gx] = fmaxf((float)sum * inv - black, 0.0f);
+                float v = (float)sum * inv - black;
+                out[gx] = v > 0.0f ? v : 0.0f;
             }
         }
     }
