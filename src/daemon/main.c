@@ -132,6 +132,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "sargasd: %s\n", err);
         return 2;
     }
+    if (check_only && (r = sg_mqtt_check(&cfg, err, sizeof(err))) < 0) {
+        fprintf(stderr, "sargasd: %s\n", err);
+        return 2;
+    }
     if (check_only) {
         printf("configuration OK\n");
         return 0;

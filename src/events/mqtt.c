@@ -729,43 +729,8 @@ static int utf8_ok(const char *s)
     return mosquitto_validate_utf8(s, (int)strlen(s)) == MOSQ_ERR_SUCCESS;
 }
 
-static int check_settings(const struct sg_config *cfg)
-{
-    const char *p = cfg->mqtt_topic_prefix, *id = cfg->mqtt_client_id;
-    size_t pl = strlen(p);
-
-    if (!pl || has_any(p, "+#") || p[0] == '$' || p[pl - 1] == '/' || has_control(p) || !utf8_ok(p)) {
-        sg_error(SUB, 0, "mqtt_topic_prefix '%s' is not usable: it must be UTF-8 text without "
-                 "'+' or '#' (MQTT wildcards), control characters, a leading '$' or a trailing '/'", p);
-        return SG_E_CONFIG;
-    }
-    if (!id[0] || has_any(id, "/+#") || has_control(id) || !utf8_ok(id)) {
-        sg_error(SUB, 0, "mqtt_client_id '%s' is not usable: it must be UTF-8 text without "
-                 "'/', '+', '#' or control characters (it is a level of the status topic)", id);
-        return SG_E_CONFIG;
-    }
-    if (cfg->mqtt_qos < 0 || cfg->mqtt_qos > 2) {
-        sg_error(SUB, 0, "mqtt_qos must be 0, 1 or 2 (not %d)", cfg->mqtt_qos);
-        return SG_E_CONFIG;
-    }
-    if (cfg->mqtt_port < 1 || cfg->mqtt_port > 65535) {
-        sg_error(SUB, 0, "mqtt_port must be 1..65535 (not %d)", cfg->mqtt_port);
-        return SG_E_CONFIG;
-    }
-    if (has_control(cfg->mqtt_username) || !utf8_ok(cfg->mqtt_username)) {
-        sg_error(SUB, 0, "mqtt_username must be UTF-8 text without control characters");
-        return SG_E_CONFIG;
-    }
-    if (cfg->mqtt_password_file[0] && !cfg->mqtt_username[0]) {
-        sg_error(SUB, 0, "mqtt_password_file is set but mqtt_username is empty (MQTT 3.1.1 "
-                 "sends a password only with a user name)");
-        return SG_E_CONFIG;
-    }
-    return 0;
-}
-
-/* The first line of the password file, without its line end. */
-static int read_password(const char *path, char *out, size_t n)
+/* The first line of the password file, without its line end; err gets what is wrong. */
+static int read_password(const char *path, char *out, size_t n, char *err, size_t errn)
 {
     struct stat sb;
     FILE *f = fopen(path, "re");
@@ -774,7 +739,7 @@ static int read_password(const char *path, char *out, size_t n)
 
     if (!f) {
         r = -errno;
-        sg_error(SUB, 0, "cannot read mqtt_password_file %s: %s", path, sg_strerror(r));
+        snprintf(err, errn, "cannot read mqtt_password_file %s: %s", path, sg_strerror(r));
         return r;
     }
     if (fstat(fileno(f), &sb) == 0 && (sb.st_mode & S_IROTH))
@@ -784,15 +749,63 @@ static int read_password(const char *path, char *out, size_t n)
         out[0] = 0;
     len = strcspn(out, "\r\n");
     if (out[len] == 0 && len == n - 1 && !feof(f)) {
-        sg_error(SUB, 0, "mqtt_password_file %s: the password is longer than %zu bytes", path, n - 2);
+        snprintf(err, errn, "mqtt_password_file %s: the password is longer than %zu bytes", path, n - 2);
         r = SG_E_CONFIG;
     } else if (len == 0) {
-        sg_error(SUB, 0, "mqtt_password_file %s: the first line is empty", path);
+        snprintf(err, errn, "mqtt_password_file %s: the first line is empty", path);
         r = SG_E_CONFIG;
     }
     out[len] = 0;
     fclose(f);
     return r;
+}
+
+int sg_mqtt_check(const struct sg_config *cfg, char *err, size_t n)
+{
+    const char *p = cfg->mqtt_topic_prefix, *id = cfg->mqtt_client_id;
+    size_t pl = strlen(p);
+
+    if (!cfg->mqtt_host[0])
+        return 0;
+    if (!pl || has_any(p, "+#") || p[0] == '$' || p[pl - 1] == '/' || has_control(p) || !utf8_ok(p)) {
+        snprintf(err, n, "mqtt_topic_prefix '%s' is not usable: it must be UTF-8 text without "
+                 "'+' or '#' (MQTT wildcards), control characters, a leading '$' or a trailing '/'", p);
+        return SG_E_CONFIG;
+    }
+    if (!id[0] || has_any(id, "/+#") || has_control(id) || !utf8_ok(id)) {
+        snprintf(err, n, "mqtt_client_id '%s' is not usable: it must be UTF-8 text without "
+                 "'/', '+', '#' or control characters (it is a level of the status topic)", id);
+        return SG_E_CONFIG;
+    }
+    if (has_control(cfg->mqtt_host) || has_any(cfg->mqtt_host, " /")) {
+        snprintf(err, n, "mqtt_host '%s' is not a host name or address", cfg->mqtt_host);
+        return SG_E_CONFIG;
+    }
+    if (cfg->mqtt_qos < 0 || cfg->mqtt_qos > 2) {
+        snprintf(err, n, "mqtt_qos must be 0, 1 or 2 (not %d)", cfg->mqtt_qos);
+        return SG_E_CONFIG;
+    }
+    if (cfg->mqtt_port < 1 || cfg->mqtt_port > 65535) {
+        snprintf(err, n, "mqtt_port must be 1..65535 (not %d)", cfg->mqtt_port);
+        return SG_E_CONFIG;
+    }
+    if (has_control(cfg->mqtt_username) || !utf8_ok(cfg->mqtt_username)) {
+        snprintf(err, n, "mqtt_username must be UTF-8 text without control characters");
+        return SG_E_CONFIG;
+    }
+    if (cfg->mqtt_password_file[0] && !cfg->mqtt_username[0]) {
+        snprintf(err, n, "mqtt_password_file is set but mqtt_username is empty (MQTT 3.1.1 "
+                 "sends a password only with a user name)");
+        return SG_E_CONFIG;
+    }
+    if (cfg->mqtt_password_file[0]) {
+        char pw[sizeof(((struct sg_mqtt *)0)->password)];
+        int r = read_password(cfg->mqtt_password_file, pw, sizeof(pw), err, n);
+        explicit_bzero(pw, sizeof(pw));
+        if (r < 0)
+            return r;
+    }
+    return 0;
 }
 
 /* Frees what start made; the thread has been joined (or never started). */
@@ -823,13 +836,16 @@ int sg_mqtt_start(const struct sg_config *cfg, struct sg_bus *bus, const char *v
                   struct sg_mqtt **out)
 {
     struct sg_mqtt *m;
+    char err[512];
     int r;
 
     *out = NULL;
     if (!cfg->mqtt_host[0])
         return 0;
-    if ((r = check_settings(cfg)) < 0)
+    if ((r = sg_mqtt_check(cfg, err, sizeof(err))) < 0) {
+        sg_error(SUB, 0, "%s", err);
         return r;
+    }
     m = calloc(1, sizeof(*m));
     if (!m)
         abort();
@@ -847,8 +863,10 @@ int sg_mqtt_start(const struct sg_config *cfg, struct sg_bus *bus, const char *v
     sg_utc_format(sg_utc_us(), 3, m->started, sizeof(m->started));
     m->backoff_ms = BACKOFF_MIN_MS;
     if (cfg->mqtt_password_file[0] &&
-        (r = read_password(cfg->mqtt_password_file, m->password, sizeof(m->password))) < 0)
+        (r = read_password(cfg->mqtt_password_file, m->password, sizeof(m->password), err, sizeof(err))) < 0) {
+        sg_error(SUB, 0, "%s", err);
         goto fail;
+    }
 
     pthread_once(&lib_once, lib_init);
     errno = 0;

@@ -45,6 +45,30 @@ def test_refused_urls_and_config():
                                capture_output=True, text=True, timeout=30)
             check(r.returncode == 2, "bad config accepted: %r" % text)
             check(path + expect in r.stderr, "expected %r in %r" % (path + expect, r.stderr))
+        # the MQTT settings that sargasd would refuse at start are refused by --check-config
+        pw_empty = os.path.join(env.dir, "empty-pw")
+        open(pw_empty, "w").close()
+        mqtt_cases = {
+            "mqtt_host = 127.0.0.1\nmqtt_topic_prefix = site/#\n": "mqtt_topic_prefix 'site/#' is not usable",
+            "mqtt_host = 127.0.0.1\nmqtt_client_id = a/b\n": "mqtt_client_id 'a/b' is not usable",
+            "mqtt_host = 127.0.0.1\nmqtt_password_file = %s\n" % pw_empty: "mqtt_username is empty",
+            "mqtt_host = 127.0.0.1\nmqtt_username = bob\nmqtt_password_file = %s\n" % pw_empty:
+                "the first line is empty",
+            "mqtt_host = 127.0.0.1\nmqtt_username = bob\nmqtt_password_file = %s/none\n" % env.dir:
+                "cannot read mqtt_password_file",
+        }
+        for text, expect in mqtt_cases.items():
+            path = os.path.join(env.dir, "bad.conf")
+            with open(path, "w") as f:
+                f.write(text)
+            r = subprocess.run([os.path.join(BUILD, "sargasd"), "--config", path, "--check-config"],
+                               capture_output=True, text=True, timeout=30)
+            check(r.returncode == 2, "bad MQTT settings accepted by --check-config: %r" % text)
+            check(expect in r.stderr, "expected %r in %r" % (expect, r.stderr))
+        # the same prefix without a broker configured is not checked (MQTT off)
+        r = subprocess.run([os.path.join(BUILD, "sargasd"), "--set", "mqtt_topic_prefix=site/#", "--check-config"],
+                           capture_output=True, text=True, timeout=30)
+        check(r.returncode == 0, "MQTT settings checked although mqtt_host is empty: %s" % r.stderr)
         # test mode: file sources only when the config says so
         r = env.cli("camera", "add", "--name", "f", "--main", "file://%s/sub.h264" % MEDIA, ok=False)
         check(r.returncode == 2 and "allow_test_sources" in r.stderr, r.stderr)
