@@ -6,6 +6,7 @@
 #include "base/clock.h"
 #include "base/err.h"
 #include "base/log.h"
+#include "ingest/url.h"
 
 /* What one camera stream feeds: its recorder (when the stream is recorded) and the live hub
  * (always). Heap-allocated because the ingest worker holds a pointer to it. */
@@ -87,11 +88,20 @@ static void tee_state(void *opaque, int state, int err, const char *msg)
     }
 }
 
-static void stop_stream(struct sg_cameras *cm, struct running_stream *rs)
+/* Stops a stream. gone: it is not coming back (camera removed or disabled, sub stream
+ * removed), which the bus hears as a state event with an empty state (MQTT clears the
+ * retained state topic); not at shutdown or for a restart with new settings. */
+static void stop_stream(struct sg_cameras *cm, struct running_stream *rs, int gone)
 {
     if (!rs->t)
         return;
     sg_ingest_remove(cm->ing, &rs->is); /* after this the tee gets no more callbacks */
+    if (gone && rs->t->bus) {
+        rs->t->ev.state[0] = 0;
+        rs->t->ev.error[0] = 0;
+        rs->t->ev.utc_us = sg_utc_us();
+        sg_bus_publish(rs->t->bus, &rs->t->ev);
+    }
     sg_analysis_remove(&rs->t->an);
     sg_recorder_destroy(&rs->t->rec);
     sg_live_unpublish(cm->live, &rs->t->live);
@@ -148,12 +158,23 @@ static void start_stream(struct sg_cameras *cm, const struct sg_camera *c, int s
     if ((r = sg_ingest_add(cm->ing, &d, &sink, &rs->is)) < 0) {
         struct sg_stream_state stt = { .camera_id = c->id, .stream = stream, .since_us = sg_utc_us(),
                                        .updated_us = sg_utc_us() };
-        char msg[128];
+        char msg[200];
         snprintf(stt.state, sizeof(stt.state), "offline");
-        snprintf(msg, sizeof(msg), "URL refused: %s", sg_strerror(r));
+        struct sg_url u;
+        char why[160] = "";
+        /* the parser's reason (it names no credentials), else the code's */
+        if (r != SG_E_URL || sg_url_parse(d.url, cm->cfg->allow_test_sources, &u, why, sizeof(why)) == 0)
+            snprintf(why, sizeof(why), "%s", sg_strerror(r));
+        snprintf(msg, sizeof(msg), "URL refused: %s", why);
         snprintf(stt.last_error, sizeof(stt.last_error), "%s", msg);
         sg_catalog_state_set(cm->cat, &stt);
         sg_live_state(t->live, SG_ST_OFFLINE, r, msg);
+        if (t->bus) { /* on MQTT too, as for a camera that cannot be reached */
+            snprintf(t->ev.state, sizeof(t->ev.state), "offline");
+            snprintf(t->ev.error, sizeof(t->ev.error), "%s", msg);
+            t->ev.utc_us = stt.since_us;
+            sg_bus_publish(t->bus, &t->ev);
+        }
         /* Stays published (offline, with the reason) until the settings change. */
     }
 }
@@ -198,7 +219,7 @@ int sg_cameras_sync(struct sg_cameras *cm, int force)
             if (e->s[s].t && (!now || !same_stream(&e->cam, now, s))) {
                 sg_info("cameras", e->cam.id, "%s stream stopped (%s)", sg_stream_name(s),
                         now ? "settings changed" : "camera removed");
-                stop_stream(cm, &e->s[s]);
+                stop_stream(cm, &e->s[s], !now || !wants(now, s));
             }
         if (!now) {
             cm->e[i] = cm->e[--cm->n];
@@ -242,7 +263,7 @@ void sg_cameras_destroy(struct sg_cameras **cmp)
         return;
     for (int i = 0; i < cm->n; i++)
         for (int s = 0; s < 2; s++)
-            stop_stream(cm, &cm->e[i].s[s]);
+            stop_stream(cm, &cm->e[i].s[s], 0);
     free(cm->e);
     free(cm);
     *cmp = NULL;

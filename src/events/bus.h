@@ -10,7 +10,7 @@
 #include "catalog/catalog.h"
 
 enum sg_event_type {
-    SG_EV_CAMERA_STATE = 1,    /* a stream went online, offline, connecting */
+    SG_EV_CAMERA_STATE = 1,    /* a stream went online, offline, connecting, or away ("") */
     SG_EV_MOTION_START,        /* a motion event began */
     SG_EV_MOTION_END,          /* ... and ended */
 };
@@ -24,7 +24,8 @@ struct sg_event {
     char site[SG_NAME_MAX];    /* site name ("" when unknown) */
     /* SG_EV_CAMERA_STATE */
     int stream;                /* enum sg_stream */
-    char state[16];            /* "online", "offline", "connecting" */
+    char state[16];            /* "online", "offline", "connecting"; "": the stream stopped for
+                                * good (camera removed or disabled, sub stream removed) */
     char error[256];           /* why it is not online ("" when online) */
     /* SG_EV_MOTION_* */
     int64_t event_id;          /* the catalog's id of the motion event */

@@ -377,6 +377,8 @@ static int publish_event(struct sg_mqtt *m, const struct sg_event *ev)
     int r;
 
     event_topic(m, ev, topic, sizeof(topic));
+    if (ev->type == SG_EV_CAMERA_STATE && !ev->state[0]) /* gone: an empty retained message */
+        return publish(m, topic, "", 1);                 /* clears the topic on the broker */
     payload = ev->type == SG_EV_CAMERA_STATE ? state_json(ev) : motion_json(ev);
     if (!payload)
         return -EAGAIN;

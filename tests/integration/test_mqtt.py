@@ -4,7 +4,9 @@ server status and per-stream camera state topics of docs/ARCHITECTURE.md ("Event
 cameras going offline and online, a broker outage while cameras change state (sargasd reconnects
 by itself and the retained topics end on the current state, although the restarted broker lost
 every retained message), the offline status at a clean stop and the will at a crash, a broker
-that is down when sargasd starts, and invalid MQTT settings refused at start."""
+that is down when sargasd starts, and invalid MQTT settings refused at start; a camera whose URL
+the daemon refuses is offline with the reason, and a removed camera's retained state topic is
+cleared."""
 import json
 import sqlite3
 import os
@@ -12,7 +14,7 @@ import re
 import subprocess
 import time
 
-from harness import BUILD, Env, Proc, TestFailure, check, free_port, poll, run, utc_us
+from harness import BUILD, MEDIA, Env, Proc, TestFailure, check, free_port, poll, run, utc_us
 
 PREFIX = "sargas"
 SITE = "default"
@@ -68,6 +70,9 @@ class Sub:
             parts = line.split("\t", 2)
             if len(parts) != 3 or parts[0] not in ("0", "1"):
                 continue  # mosquitto_sub's own complaints
+            if parts[2] == "":
+                out.append((parts[0] == "1", parts[1], None))  # a retained topic cleared
+                continue
             try:
                 payload = json.loads(parts[2])
             except ValueError:
@@ -171,6 +176,13 @@ def test_mqtt():
         yard = env.add_camera("Yard", "rtsp://127.0.0.1:%d/cam2/main" % port,
                               "rtsp://127.0.0.1:%d/cam2/sub" % port)
         dead = env.add_camera("Dead", "rtsp://127.0.0.1:%d/cam1/main" % free_port())
+        # a camera whose URL the daemon refuses (a file source, allowed when it was added and
+        # not when sargasd starts): offline on MQTT too, with the reason
+        env.config.update(allow_test_sources=1)
+        env.write_config()
+        tape = env.add_camera("Tape", "file://%s/sub.h264" % MEDIA)
+        env.config.update(allow_test_sources=0)
+        env.write_config()
         live = [(gate, gate_name, gate_level, "main"), (gate, gate_name, gate_level, "sub"),
                 (yard, "Yard", "Yard", "main"), (yard, "Yard", "Yard", "sub")]
         t0 = time.monotonic()
@@ -185,6 +197,10 @@ def test_mqtt():
         check_state(p, dead, "Dead", "main", "offline")
         print("mqtt: all online %.1f s after start; offline reason of the dead camera: %s"
               % (time.monotonic() - t0, p["error"]))
+        p = sub1.wait(state_topic("Tape", "main"), lambda p: p.get("state") == "offline")
+        check_state(p, tape, "Tape", "main", "offline")
+        check("URL refused: file: URLs are refused" in p["error"], "refused URL: no reason on MQTT: %s" % p)
+        print("mqtt: the refused camera's reason: %s" % p["error"])
 
         # --- the cameras go away, then return on the same port
         mark = len(sub1.messages())
@@ -235,6 +251,7 @@ def test_mqtt():
         sub3 = Sub(env, broker, "sub3")
         expect = [(state_topic(level, stream), cid, name, stream, "online") for cid, name, level, stream in live]
         expect.append((state_topic("Dead", "main"), dead, "Dead", "main", "offline"))
+        expect.append((state_topic("Tape", "main"), tape, "Tape", "main", "offline"))
 
         def complete():
             got = {t for r, t, p in sub3.messages() if r}
@@ -248,6 +265,23 @@ def test_mqtt():
             check_state(msgs[-1], cid, name, stream, state)
         state_topics = {t for _, t, _ in sub3.messages() if t.endswith("/state")}
         check(state_topics == {e[0] for e in expect}, "unexpected state topics: %s" % sorted(state_topics))
+
+        # --- a removed camera's retained state topic is cleared (an empty retained message)
+        mark = len(sub3.messages())
+        env.api("DELETE", "/api/v1/cameras/%d" % dead, expect=204)
+        poll(lambda: [1 for i, (_, t, p) in enumerate(sub3.messages())
+                      if i >= mark and t == state_topic("Dead", "main") and p is None], 15,
+             "the removed camera's state topic cleared")
+        sub5 = Sub(env, broker, "sub5")
+        kept = [e for e in expect if e[1] != dead]
+
+        def complete5():
+            got = {t for r, t, p in sub5.messages() if r}
+            return status_topic() in got and all(e[0] in got for e in kept)
+        poll(complete5, 10, "retained messages for a subscriber after the removal")
+        left = {t for r, t, p in sub5.messages() if r and t.endswith("/state")}
+        check(left == {e[0] for e in kept}, "retained state topics after the removal: %s" % sorted(left))
+        print("mqtt: the removed camera's retained state topic was cleared")
 
         check_motion(env, sub3, fc, yard, "Yard")
 
