@@ -37,14 +37,9 @@ def test_refused_urls_and_config():
             "log_level = chatty\n": ":1: 'log_level' must be error, warn, info or debug",
             "storage_min_free = lots\n": ":1: 'storage_min_free' must be a size",
         }
+        path = os.path.join(env.dir, "bad.conf")
         for text, expect in cases.items():
-            path = os.path.join(env.dir, "bad.conf")
-            with open(path, "w") as f:
-                f.write(text)
-            r = subprocess.run([os.path.join(BUILD, "sargasd"), "--config", path, "--check-config"],
-                               capture_output=True, text=True, timeout=30)
-            check(r.returncode == 2, "bad config accepted: %r" % text)
-            check(path + expect in r.stderr, "expected %r in %r" % (path + expect, r.stderr))
+            refused_config(path, text, path + expect)
         # the MQTT settings that sargasd would refuse at start are refused by --check-config
         pw_empty = os.path.join(env.dir, "empty-pw")
         open(pw_empty, "w").close()
@@ -58,13 +53,7 @@ def test_refused_urls_and_config():
                 "cannot read mqtt_password_file",
         }
         for text, expect in mqtt_cases.items():
-            path = os.path.join(env.dir, "bad.conf")
-            with open(path, "w") as f:
-                f.write(text)
-            r = subprocess.run([os.path.join(BUILD, "sargasd"), "--config", path, "--check-config"],
-                               capture_output=True, text=True, timeout=30)
-            check(r.returncode == 2, "bad MQTT settings accepted by --check-config: %r" % text)
-            check(expect in r.stderr, "expected %r in %r" % (expect, r.stderr))
+            refused_config(path, text, expect)
         # the same prefix without a broker configured is not checked (MQTT off)
         r = subprocess.run([os.path.join(BUILD, "sargasd"), "--set", "mqtt_topic_prefix=site/#", "--check-config"],
                            capture_output=True, text=True, timeout=30)
@@ -74,6 +63,16 @@ def test_refused_urls_and_config():
         check(r.returncode == 2 and "allow_test_sources" in r.stderr, r.stderr)
     finally:
         env.close()
+
+
+def refused_config(path, text, expect):
+    """sargasd --check-config on a file holding text: exit 2, and expect in its message."""
+    with open(path, "w") as f:
+        f.write(text)
+    r = subprocess.run([os.path.join(BUILD, "sargasd"), "--config", path, "--check-config"],
+                       capture_output=True, text=True, timeout=30)
+    check(r.returncode == 2, "bad config accepted by --check-config: %r" % text)
+    check(expect in r.stderr, "expected %r in %r" % (expect, r.stderr))
 
 
 HOSTILE = [
