@@ -19,6 +19,7 @@
 #include "playback/playback.h"
 #include "record/fmp4.h"
 #include "check.h"
+#include "media_fixture.h"
 
 #ifndef SG_TEST_MEDIA_DIR
 #define SG_TEST_MEDIA_DIR "build/media"
@@ -26,113 +27,22 @@
 #ifndef SG_TEST_SOURCE_DIR
 #define SG_TEST_SOURCE_DIR "."
 #endif
-#define GOP 50
-#define FRAME_TICKS 3600                /* 25 fps at 90 kHz */
 #define T0 1795228200000000LL           /* 2026-11-21T02:30:00Z */
 #define EXPORT_T 1795300000000000LL     /* when the export "started" */
 
 extern char **environ;
 
-struct au {
-    uint8_t *data;                      /* length-prefixed NAL units */
-    size_t size;
-    int key;
-};
-
-struct media {
-    struct sg_codec_params p;
-    struct au *aus;
-    int n;
-};
-
 static char tmpdir[] = "/tmp/sg-onvif-XXXXXX";
 
-/* ---- recordings (as in test_playback) ---- */
-
-static void media_free(struct media *m)
-{
-    for (int i = 0; i < m->n; i++)
-        free(m->aus[i].data);
-    free(m->aus);
-    memset(m, 0, sizeof(*m));
-}
-
-/* Splits the first max_bytes of an Annex B file into access units (one VCL NAL unit each). */
-static int media_load(const char *name, size_t max_bytes, struct media *m)
-{
-    const char *dir = getenv("SG_MEDIA_DIR");
-    char path[4096];
-    uint8_t *buf = malloc(max_bytes);
-    struct sg_buf cur = { 0 };
-    size_t len, pos = 0, nl;
-    const uint8_t *nal;
-    int key = 0;
-    FILE *f;
-
-    memset(m, 0, sizeof(*m));
-    snprintf(path, sizeof(path), "%s/%s", dir && dir[0] ? dir : SG_TEST_MEDIA_DIR, name);
-    if (!buf || !(f = fopen(path, "rb"))) {
-        free(buf);
-        return -1;
-    }
-    len = fread(buf, 1, max_bytes, f);
-    fclose(f);
-    m->p.codec = strstr(name, ".h265") ? SG_CODEC_H265 : SG_CODEC_H264;
-    m->aus = calloc(len / 64 + 1, sizeof(*m->aus));
-    while ((nal = sg_annexb_next(buf, len, &pos, &nl))) {
-        int type = sg_nal_type(m->p.codec, nal), kind = sg_nal_param_kind(m->p.codec, type);
-        if (kind) {
-            sg_params_store(&m->p, kind, nal, nl);
-            if (kind == 2)
-                sg_sps_parse(m->p.codec, nal, nl, &m->p);
-        }
-        sg_buf_put_u32(&cur, (uint32_t)nl);
-        sg_buf_append(&cur, nal, nl);
-        key |= sg_nal_is_keyframe(m->p.codec, type);
-        if (sg_nal_is_vcl(m->p.codec, type)) {
-            m->aus[m->n++] = (struct au){ cur.data, cur.len, key };
-            memset(&cur, 0, sizeof(cur));
-            key = 0;
-        }
-    }
-    sg_buf_free(&cur);
-    free(buf);
-    if (m->n > 0)
-        free(m->aus[--m->n].data);
-    return m->n > 0 && m->aus[0].key ? 0 : -1;
-}
-
-/* The AU index of fragment i of a segment made by write_segment. */
-static int frag_first_au(const struct media *m, int i)
-{
-    return (i * GOP) % (m->n - m->n % GOP);
-}
+/* ---- recordings (media_fixture.c) ---- */
 
 /* A segment file of n GOPs; fragment i starts at utc starts[i] (dts contiguous). */
 static void write_segment(const char *path, const struct media *m, const int64_t *starts, int n)
 {
     struct sg_buf b = { 0 };
-    int fd;
 
-    CHECK_EQ_INT(sg_fmp4_init_segment(&b, &m->p), 0);
-    for (int i = 0; i < n; i++) {
-        struct sg_fmp4_sample s[GOP];
-        uint64_t payload = 0;
-        int first = frag_first_au(m, i);
-        for (int k = 0; k < GOP; k++) {
-            s[k] = (struct sg_fmp4_sample){ (uint32_t)m->aus[first + k].size, FRAME_TICKS,
-                                            m->aus[first + k].key };
-            payload += s[k].size;
-        }
-        CHECK_EQ_INT(sg_fmp4_fragment_header(&b, (uint32_t)i + 1, (uint64_t)i * GOP * FRAME_TICKS,
-                                             starts[i], s, GOP, payload), 0);
-        for (int k = 0; k < GOP; k++)
-            sg_buf_append(&b, m->aus[first + k].data, m->aus[first + k].size);
-    }
-    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    CHECK(fd >= 0);
-    CHECK(write(fd, b.data, b.len) == (ssize_t)b.len);
-    close(fd);
+    CHECK_EQ_INT(media_segment(m, starts, n, &b), 0);
+    CHECK_EQ_INT(media_write_file(path, b.data, b.len), 0);
     sg_buf_free(&b);
 }
 
@@ -342,7 +252,7 @@ static void test_export(const struct media *m, const struct sg_onvif_signer *sig
     /* the samples are the recorded ones, the configuration the recording's */
     CHECK_EQ_INT(index_of(pa, &aidx), 0);
     {
-        int first[3] = { frag_first_au(m, 1), frag_first_au(m, 2), frag_first_au(m, 0) };
+        int first[3] = { media_first_au(m, 1), media_first_au(m, 2), media_first_au(m, 0) };
         int n[3] = { GOP, GOP, 38 };
         check_samples(out, m, first, n, 3, &aidx);
     }
