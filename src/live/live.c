@@ -27,7 +27,7 @@ struct chunk {
     struct chunk *init;         /* the init segment this frame needs (frames only) */
     int64_t seq;                /* frames: position in the stream; init: generation */
     int key;
-    int64_t mono_ns;            /* frames: when it arrived (CLOCK_MONOTONIC) */
+    int64_t mono_ns;            /* frames: when it arrived (CLOCK_MONOTONIC, the frame's own) */
     size_t payload_off;         /* where the access unit starts (frames) */
     size_t size;
     uint8_t data[];
@@ -356,7 +356,7 @@ void sg_live_frame(struct sg_live_stream *s, const struct sg_frame *f)
     memcpy(c->data + hdr.len, f->data, f->size);
     c->payload_off = hdr.len;
     c->key = f->key;
-    c->mono_ns = sg_mono_ns();
+    c->mono_ns = f->arrival_mono_ns ? f->arrival_mono_ns : sg_mono_ns();
     sg_buf_free(&hdr);
 
     pthread_mutex_lock(&s->mu);
