@@ -120,6 +120,14 @@ static const struct option options[] = {
       "MQTT user name (empty = anonymous)" },
     { "mqtt_password_file", T_PATH, "", 0, PATH_MAX - 1, OFF(mqtt_password_file), 0,
       "file holding the MQTT password (kept out of this file)" },
+    { "mqtt_tls", T_BOOL, "false", 0, 1, OFF(mqtt_tls), 0,
+      "MQTT over TLS (usually port 8883); the broker's certificate and host name are verified" },
+    { "mqtt_ca_file", T_PATH, "", 0, PATH_MAX - 1, OFF(mqtt_ca_file), 0,
+      "PEM CA certificates that sign the broker's certificate (empty = the system's, /etc/ssl/certs)" },
+    { "mqtt_cert_file", T_PATH, "", 0, PATH_MAX - 1, OFF(mqtt_cert_file), 0,
+      "PEM client certificate, for brokers that require one (with mqtt_key_file)" },
+    { "mqtt_key_file", T_PATH, "", 0, PATH_MAX - 1, OFF(mqtt_key_file), 0,
+      "PEM private key of mqtt_cert_file (unencrypted; keep it 0600)" },
     { "mqtt_qos", T_INT, "1", 0, 2, OFF(mqtt_qos), 0,
       "MQTT quality of service of published messages" },
     { "mqtt_keepalive_s", T_INT, "30", 5, 3600, OFF(mqtt_keepalive_s), 0,
@@ -366,6 +374,10 @@ int sg_config_validate(const struct sg_config *cfg, char *err, size_t errlen)
         return errf(err, errlen, "backoff_min_ms must not exceed backoff_max_ms");
     if (!cfg->tls_cert[0] != !cfg->tls_key[0])
         return errf(err, errlen, "tls_cert and tls_key must be given together");
+    if (!cfg->mqtt_cert_file[0] != !cfg->mqtt_key_file[0])
+        return errf(err, errlen, "mqtt_cert_file and mqtt_key_file must be given together");
+    if (!cfg->mqtt_tls && (cfg->mqtt_ca_file[0] || cfg->mqtt_cert_file[0]))
+        return errf(err, errlen, "mqtt_ca_file, mqtt_cert_file and mqtt_key_file need mqtt_tls = true");
     for (int i = 0; i < cfg->n_storage_roots; i++)
         for (int j = 0; j < cfg->n_storage_roots; j++) {
             size_t li = strlen(cfg->storage_roots[i]);

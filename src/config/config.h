@@ -62,6 +62,10 @@ struct sg_config {
     char mqtt_client_id[128];
     char mqtt_username[128];
     char mqtt_password_file[PATH_MAX];
+    int mqtt_tls;
+    char mqtt_ca_file[PATH_MAX];
+    char mqtt_cert_file[PATH_MAX];
+    char mqtt_key_file[PATH_MAX];
     int mqtt_qos;
     int mqtt_keepalive_s;
 };

@@ -48,6 +48,7 @@
 #define GOODBYE_NS         (500 * SG_NS_PER_MS) /* ... and then the offline status */
 #define TOPIC_MAX          512
 #define SUB                "mqtt"
+#define SYSTEM_CA_DIR      "/etc/ssl/certs"     /* mqtt_tls without mqtt_ca_file */
 
 static const char will_payload[] = "{\"online\":false}";
 
@@ -101,6 +102,8 @@ struct sg_mqtt {
     int backoff_ms;
     uint64_t dropped_logged;
     int64_t drop_log_ns;
+    char lib_err[256];          /* libmosquitto's last error line (TLS: OpenSSL's reason) */
+    int tls;
 };
 
 static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
@@ -507,7 +510,7 @@ static void log_drops(struct sg_mqtt *m, int64_t now)
 static void went_down(struct sg_mqtt *m, int rc, int err, const char *why)
 {
     int64_t now = sg_mono_ns();
-    char reason[160];
+    char reason[448];
     int delay;
 
     if (m->conn == C_DOWN)
@@ -534,6 +537,11 @@ static void went_down(struct sg_mqtt *m, int rc, int err, const char *why)
     m->connack_rc = 0;
     if (reason[0] && reason[strlen(reason) - 1] == '.')
         reason[strlen(reason) - 1] = 0; /* libmosquitto's messages are sentences */
+    if (m->lib_err[0]) { /* e.g. "OpenSSL Error[0]: ... certificate verify failed" */
+        size_t len = strlen(reason);
+        snprintf(reason + len, sizeof(reason) - len, ": %s", m->lib_err);
+        m->lib_err[0] = 0;
+    }
     if (!m->outage_since_ns) {
         m->outage_since_ns = now;
         sg_warn(SUB, 0, "broker %s:%d unavailable (%s); retrying in the background, up to %d "
@@ -541,6 +549,17 @@ static void went_down(struct sg_mqtt *m, int rc, int err, const char *why)
     } else {
         sg_debug(SUB, 0, "broker %s:%d: %s; next attempt in %d ms", m->host, m->port, reason, delay);
     }
+}
+
+/* libmosquitto's own log (on this thread, from the loop calls): its error lines say what a
+ * bare MOSQ_ERR_TLS does not, and go with the next disconnection's warning. */
+static void on_log(struct mosquitto *mosq, void *opaque, int level, const char *str)
+{
+    struct sg_mqtt *m = opaque;
+
+    (void)mosq;
+    if (level == MOSQ_LOG_ERR && str)
+        snprintf(m->lib_err, sizeof(m->lib_err), "%s", str);
 }
 
 static void on_connect(struct mosquitto *mosq, void *opaque, int rc)
@@ -800,6 +819,16 @@ int sg_mqtt_check(const struct sg_config *cfg, char *err, size_t n)
                  "sends a password only with a user name)");
         return SG_E_CONFIG;
     }
+    {
+        const char *files[3][2] = { { "mqtt_ca_file", cfg->mqtt_ca_file }, { "mqtt_cert_file", cfg->mqtt_cert_file },
+                                    { "mqtt_key_file", cfg->mqtt_key_file } };
+        for (int i = 0; i < 3; i++)
+            if (files[i][1][0] && access(files[i][1], R_OK) < 0) {
+                int e = errno;
+                snprintf(err, n, "cannot read %s %s: %s", files[i][0], files[i][1], sg_strerror(-e));
+                return -e;
+            }
+    }
     if (cfg->mqtt_password_file[0]) {
         char pw[sizeof(((struct sg_mqtt *)0)->password)];
         int r = read_password(cfg->mqtt_password_file, pw, sizeof(pw), err, n);
@@ -839,7 +868,7 @@ int sg_mqtt_start(const struct sg_config *cfg, struct sg_bus *bus, const char *v
 {
     struct sg_mqtt *m;
     char err[512];
-    int r;
+    int r, rc;
 
     *out = NULL;
     if (!cfg->mqtt_host[0])
@@ -881,6 +910,19 @@ int sg_mqtt_start(const struct sg_config *cfg, struct sg_bus *bus, const char *v
     mosquitto_connect_callback_set(m->mosq, on_connect);
     mosquitto_disconnect_callback_set(m->mosq, on_disconnect);
     mosquitto_publish_callback_set(m->mosq, on_publish);
+    mosquitto_log_callback_set(m->mosq, on_log);
+    /* TLS: the broker's certificate chain and host name are verified (libmosquitto's default,
+     * never turned off); a client certificate when one is configured. */
+    if (cfg->mqtt_tls &&
+        (rc = mosquitto_tls_set(m->mosq, cfg->mqtt_ca_file[0] ? cfg->mqtt_ca_file : NULL,
+                                cfg->mqtt_ca_file[0] ? NULL : SYSTEM_CA_DIR,
+                                cfg->mqtt_cert_file[0] ? cfg->mqtt_cert_file : NULL,
+                                cfg->mqtt_key_file[0] ? cfg->mqtt_key_file : NULL, NULL)) != MOSQ_ERR_SUCCESS) {
+        sg_error(SUB, 0, "MQTT TLS settings refused by libmosquitto: %s", mosquitto_strerror(rc));
+        r = SG_E_CONFIG;
+        goto fail;
+    }
+    m->tls = cfg->mqtt_tls;
     if (m->username[0] &&
         mosquitto_username_pw_set(m->mosq, m->username, m->password[0] ? m->password : NULL)) {
         r = -ENOMEM;
@@ -898,8 +940,8 @@ int sg_mqtt_start(const struct sg_config *cfg, struct sg_bus *bus, const char *v
         goto fail;
     }
     m->q = sg_queue_create(QUEUE_MAX, QUEUE_MAX * sizeof(struct item));
-    sg_info(SUB, 0, "publishing events to %s:%d under %s/ as client '%s' (QoS %d)", m->host,
-            m->port, m->prefix, m->client_id, m->qos);
+    sg_info(SUB, 0, "publishing events to %s:%d%s under %s/ as client '%s' (QoS %d)", m->host,
+            m->port, m->tls ? " over TLS" : "", m->prefix, m->client_id, m->qos);
     if ((r = sg_thread_start(&m->thread, "sg-mqtt", mqtt_main, m)) < 0)
         goto fail;
     /* After the thread: the bus cannot forget a subscriber, so one is added only for good. */

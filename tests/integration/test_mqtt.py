@@ -6,10 +6,11 @@ by itself and the retained topics end on the current state, although the restart
 every retained message), the offline status at a clean stop and the will at a crash, a broker
 that is down when sargasd starts, and invalid MQTT settings refused at start; a camera whose URL
 the daemon refuses is offline with the reason, and a removed camera's retained state topic is
-cleared."""
+cleared; MQTT over TLS with the broker's CA, and a broker refused under another CA."""
 import json
 import sqlite3
 import os
+import pwd
 import re
 import subprocess
 import time
@@ -26,7 +27,8 @@ class Broker:
     """mosquitto with a private config: one listener on 127.0.0.1, anonymous, no persistence
     (a restart loses every retained message), its log in the test directory."""
 
-    def __init__(self, env, port=None):
+    def __init__(self, env, port=None, tls=None):
+        """tls: (certfile, keyfile) of a TLS listener."""
         self.env = env
         self.port = port or free_port()
         self.conf = os.path.join(env.dir, "mosquitto-%d.conf" % self.port)
@@ -35,6 +37,8 @@ class Broker:
             f.write("listener %d 127.0.0.1\nallow_anonymous true\npersistence false\n"
                     "log_dest stderr\nlog_type error\nlog_type warning\nlog_type notice\n"
                     "log_type information\nconnection_messages true\n" % self.port)
+            if tls:  # run as root, mosquitto would read them as user mosquitto: stay who we are
+                f.write("certfile %s\nkeyfile %s\nuser %s\n" % (tls + (pwd.getpwuid(os.getuid()).pw_name,)))
         self.proc = None
 
     def start(self):
@@ -53,11 +57,11 @@ class Broker:
 class Sub:
     """mosquitto_sub on PREFIX/#, one line per message: retained flag, topic, payload."""
 
-    def __init__(self, env, broker, name):
+    def __init__(self, env, broker, name, extra=()):
         self.name = "sg-test-" + name
         self.path = os.path.join(env.dir, "sub-%s.txt" % name)
         self.proc = Proc(["mosquitto_sub", "-h", "127.0.0.1", "-p", str(broker.port), "-i", self.name,
-                          "-q", "1", "-t", PREFIX + "/#", "-F", r"%r\t%t\t%p"], self.path)
+                          "-q", "1", "-t", PREFIX + "/#", "-F", r"%r\t%t\t%p"] + list(extra), self.path)
         env.procs.append(self.proc)
         poll(lambda: "as %s " % self.name in broker.text(), 10, "%s connected" % self.name)
 
@@ -337,9 +341,75 @@ def test_mqtt_broker_late():
         env.close()
 
 
+def make_ca(d, name):
+    """A CA (EC P-256) in d: (cert, key) paths."""
+    cert, key = os.path.join(d, name + ".pem"), os.path.join(d, name + ".key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                    "-nodes", "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=" + name],
+                   check=True, capture_output=True, timeout=60)
+    return cert, key
+
+
+def make_server_cert(d, ca):
+    """The broker's certificate for 127.0.0.1 (subjectAltName IP), signed by ca."""
+    key, csr, cert, ext = (os.path.join(d, "broker" + x) for x in (".key", ".csr", ".pem", ".ext"))
+    with open(ext, "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1\n")
+    subprocess.run(["openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                    "-keyout", key, "-out", csr, "-subj", "/CN=127.0.0.1"], check=True, capture_output=True,
+                   timeout=60)
+    subprocess.run(["openssl", "x509", "-req", "-in", csr, "-CA", ca[0], "-CAkey", ca[1], "-CAcreateserial",
+                    "-out", cert, "-days", "2", "-extfile", ext], check=True, capture_output=True, timeout=60)
+    return cert, key
+
+
+def test_mqtt_tls():
+    """MQTT over TLS to a mosquitto TLS listener: with the CA that signed the broker's
+    certificate the events arrive; with another CA sargasd refuses the broker, says why, and
+    sends nothing."""
+    env = Env("mqtt-tls")
+    try:
+        ca = make_ca(env.dir, "test-ca")
+        other = make_ca(env.dir, "other-ca")
+        broker = Broker(env, tls=make_server_cert(env.dir, ca)).start()
+        sub = Sub(env, broker, "tls", extra=["--cafile", ca[0]])
+        env.config.update(mqtt_host="127.0.0.1", mqtt_port=broker.port, mqtt_tls=1, mqtt_ca_file=other[0],
+                          mqtt_client_id="sargasd-tls")
+        env.write_config()
+        dead = env.add_camera("Nowhere", "rtsp://127.0.0.1:%d/cam1/main" % free_port())
+        # the wrong CA: the broker's certificate is refused, and the warning says so
+        env.start()
+        poll(lambda: "broker 127.0.0.1:%d unavailable" % broker.port in daemon_log(env), 15,
+             "the refused broker's warning")
+        line = [l for l in daemon_log(env).splitlines() if "unavailable" in l][0]
+        check("certificate verify failed" in line, "the warning does not say why: %s" % line)
+        print("mqtt tls: with another CA: %s" % line.strip())
+        env.stop()
+        check(not [t for _, t, _ in sub.messages() if t.startswith(PREFIX + "/")],
+              "messages arrived through a broker whose certificate was refused: %s" % sub.messages())
+        # the right CA: the retained status and the camera's state arrive
+        env.config.update(mqtt_ca_file=ca[0])
+        env.write_config()
+        env.start()
+        check_status(sub.wait(status_topic("sargasd-tls"), lambda p: p.get("online")), True)
+        p = sub.wait(state_topic("Nowhere", "main"), lambda p: p.get("state") == "offline")
+        check_state(p, dead, "Nowhere", "main", "offline")
+        check("over TLS" in daemon_log(env), "the log does not say TLS is used")
+        env.stop()
+        # settings: a CA without TLS, half a client certificate
+        for sets, expect in ((["mqtt_tls=0"], "need mqtt_tls = true"),
+                             (["mqtt_cert_file=" + ca[0]], "mqtt_cert_file and mqtt_key_file must be given together")):
+            r = subprocess.run([os.path.join(BUILD, "sargasd"), "--config", env.config_path, "--check-config"] +
+                               [a for kv in sets for a in ("--set", kv)], capture_output=True, text=True, timeout=30)
+            check(r.returncode == 2 and expect in r.stderr, "%s: %s" % (sets, r.stderr))
+    finally:
+        env.close()
+
+
 def test_all():
     test_mqtt()
     test_mqtt_broker_late()
+    test_mqtt_tls()
 
 
 if __name__ == "__main__":
