@@ -3,8 +3,8 @@
 decode reference and the clips).
 
     motion_measure.py decode-ref FILE [--keyframes | --rate R]
-        decodes FILE (H.264 Annex B, 25 or R frames/s) with `ffmpeg -threads 1
-        -skip_loop_filter all` (as sargasd decodes what it analyses), several
+        decodes FILE (H.264 Annex B, 25 or R frames/s) with `ffmpeg -threads 1`
+        (as sargasd decodes what it analyses: every frame, deblocked), several
         copies back to back, and prints JSON: CPU seconds per decoded frame and
         the frames per second a camera decodes (R, or its keyframes).
 
@@ -84,7 +84,7 @@ def decode_cpu(path, copies, keyframes):
     """(CPU seconds, frames decoded) of one ffmpeg decoding copies of path back to back."""
     skip = ["-skip_frame", "nokey"] if keyframes else []
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    r = subprocess.run(["ffmpeg", "-nostdin", "-hide_banner", "-threads", "1", "-skip_loop_filter", "all"]
+    r = subprocess.run(["ffmpeg", "-nostdin", "-hide_banner", "-threads", "1"]
                        + skip + ["-f", "h264", "-i", "concat:" + "|".join([path] * copies),
                                  "-map", "0:v", "-f", "null", "-"],
                        capture_output=True, text=True)
@@ -505,7 +505,7 @@ def cmd_report(argv):
     analysis = (an_pct - rec_pct) / n
     threads_pct = sum(v for k, v in an_threads.items() if k.startswith("analysis")) / n
     beyond = analysis - ref["cpu_pct"]
-    print("decoding alone (ffmpeg -threads 1 -skip_loop_filter all%s on %s): %.1f us per frame, "
+    print("decoding alone (ffmpeg -threads 1%s on %s): %.1f us per frame, "
           "%.3f %% of one core per camera at %g frames/s"
           % (" -skip_frame nokey" if ref["keyframes"] else "", os.path.basename(ref["file"]),
              ref["s_per_frame"] * 1e6, ref["cpu_pct"], ref["frames_per_s"]))

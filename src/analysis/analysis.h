@@ -3,8 +3,8 @@
  * it into the analysing thread's bounded queue (a full queue drops frames up to the next
  * keyframe and restarts that camera's model; recording never waits for analysis).
  *
- * Per camera: the sub stream, every frame decoded (P frames need their predecessors) with
- * deblocking skipped and motion_fps of them analysed; a camera without a sub stream has the
+ * Per camera: the sub stream, every frame decoded (P frames need their predecessors) and
+ * motion_fps of them analysed; a camera without a sub stream has the
  * keyframes of its main stream analysed, which costs a tenth of decoding it all. Events go
  * to the catalog (with the JPEG of their peak picture) and to the event bus; the per-second
  * activity level and zone bits go to the activity index. */

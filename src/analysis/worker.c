@@ -241,7 +241,7 @@ static void on_frame(struct sg_analyser *an, struct item *it)
         an->have_params = 1;
     }
     if (!an->dec) {
-        if (!it->key || !an->have_params || sg_decoder_open(&an->params, 1, &an->dec) < 0)
+        if (!it->key || !an->have_params || sg_decoder_open(&an->params, &an->dec) < 0)
             return;
     }
     r = sg_decoder_decode(an->dec, it->data, it->size, &pic);

@@ -265,8 +265,8 @@ struct sg_picture {
     int width, height, stride;
     int full_range;        /* luma 0..255 (JPEG range); else 16..235 (limited, most cameras) */
 };
-/* fast: skip deblocking (pictures for analysis, not for people). 0 or a negative code. */
-int sg_decoder_open(const struct sg_codec_params *p, int fast, struct sg_decoder **out);
+/* A decoder for the parameter sets (one thread). 0 or a negative code. */
+int sg_decoder_open(const struct sg_codec_params *p, struct sg_decoder **out);
 /* Decodes one length-prefixed AU (NULL: flush). Returns 1 with *pic (may be NULL) set to the
  * newest picture, 0 when no picture came out, or a negative code (a damaged AU is not an
  * error: it yields no picture). */
