@@ -80,57 +80,10 @@ STARTED=""     # every PID this script started, and only those
 RC_PID=
 SG_PID=
 FF_PIDS=""
-NAP=
 
-# sleep that a signal interrupts at once (bash runs traps only between commands)
-nap() {
-    sleep "$1" &
-    NAP=$!
-    wait "$NAP"
-    NAP=
-}
-
-# Stops the given PIDs (ours): SIGTERM, up to $2 s, then SIGKILL.
-stop_pids() {
-    local pids=$1 limit=$2 p alive
-    for p in $pids; do kill -TERM "$p" 2>/dev/null; done
-    for _ in $(seq 1 $((limit * 10))); do
-        alive=
-        for p in $pids; do kill -0 "$p" 2>/dev/null && alive=1; done
-        [ -z "$alive" ] && break
-        sleep 0.1
-    done
-    for p in $pids; do
-        if kill -0 "$p" 2>/dev/null; then
-            echo "record.sh: PID $p did not stop within $limit s; killing it" >&2
-            kill -KILL "$p" 2>/dev/null
-        fi
-    done
-    for p in $pids; do wait "$p" 2>/dev/null; done
-}
-
-cleanup() {
-    trap - EXIT INT TERM
-    [ -n "$NAP" ] && kill "$NAP" 2>/dev/null
-    [ -n "$STARTED" ] && stop_pids "$STARTED" 20
-    if [ "$KEEP" = 1 ]; then
-        echo "# kept $TMP" >&2
-    else
-        rm -rf "$TMP"
-    fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-die() {
-    echo "record.sh: $*" >&2
-    exit 1
-}
-
-sample() { # LABEL PID...
-    python3 "$MEASURE" sample "$TMP/samples.jsonl" "$@" || die "sampling failed"
-}
+BENCH=record.sh
+STOP_LIMIT=20
+. "$SOURCE/bench/lib.sh"
 
 # --- the replay cameras
 "$BUILD/sargas-replaycam" --cameras "$CAMERAS" --port 0 --bind 127.0.0.1 --streams main \
