@@ -4,7 +4,8 @@
 #   bench/record.sh --cameras N --seconds S [--warmup W] [--ffmpeg-max M] [--keep]
 #
 # 1. starts sargas-replaycam with N cameras (main streams, 1080p ~4 Mbit/s);
-# 2. records all N with sargasd; after a warm-up of W s (default 10) measures
+# 2. records all N with sargasd (motion analysis off: the peer only records; bench/motion.sh
+#    measures analysis); after a warm-up of W s (default 10) measures
 #    S s: CPU from /proc/PID/stat utime+stime, RSS from VmRSS at the end;
 #    then stops sargasd;
 # 3. records min(N, M) of the same cameras (M default 64: an ffmpeg takes
@@ -107,6 +108,7 @@ catalog = $TMP/catalog.db
 segment_seconds = 60
 storage_min_free = 1G
 log_level = warn
+motion = false
 ${SG_BENCH_CONFIG:-}
 EOF
 for k in $(seq 1 "$CAMERAS"); do
