@@ -133,64 +133,17 @@ fi
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/sg-bench-motion.XXXXXX") || exit 1
 STARTED=""     # every PID this script started, and only those
 RC_PID=
-NAP=
 EVENT_GAP=3    # motion's event_gap = sargasd's motion_end_quiet_s (default 3 s)
 
-# sleep that a signal interrupts at once (bash runs traps only between commands)
-nap() {
-    sleep "$1" &
-    NAP=$!
-    wait "$NAP"
-    NAP=
-}
-
-# Stops the given PIDs (ours): SIGTERM, up to $2 s, then SIGKILL.
-stop_pids() {
-    local pids=$1 limit=$2 p alive
-    for p in $pids; do kill -TERM "$p" 2>/dev/null; done
-    for _ in $(seq 1 $((limit * 10))); do
-        alive=
-        for p in $pids; do kill -0 "$p" 2>/dev/null && alive=1; done
-        [ -z "$alive" ] && break
-        sleep 0.1
-    done
-    for p in $pids; do
-        if kill -0 "$p" 2>/dev/null; then
-            echo "motion.sh: PID $p did not stop within $limit s; killing it" >&2
-            kill -KILL "$p" 2>/dev/null
-        fi
-    done
-    for p in $pids; do wait "$p" 2>/dev/null; done
-}
+BENCH=motion.sh
+STOP_LIMIT=30
+. "$SOURCE/bench/lib.sh"
 
 # Removes $1 from STARTED once stopped.
 forget() {
     local p out=""
     for p in $STARTED; do [ "$p" = "$1" ] || out="$out $p"; done
     STARTED=$out
-}
-
-cleanup() {
-    trap - EXIT INT TERM
-    [ -n "$NAP" ] && kill "$NAP" 2>/dev/null
-    [ -n "$STARTED" ] && stop_pids "$STARTED" 30
-    if [ "$KEEP" = 1 ]; then
-        echo "# kept $TMP" >&2
-    else
-        rm -rf "$TMP"
-    fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-die() {
-    echo "motion.sh: $*" >&2
-    exit 1
-}
-
-sample() { # LABEL PID...
-    python3 "$RECORD_MEASURE" sample "$TMP/samples.jsonl" "$@" || die "sampling failed"
 }
 
 free_port() {

@@ -4,7 +4,8 @@
 #   bench/record.sh --cameras N --seconds S [--warmup W] [--ffmpeg-max M] [--keep]
 #
 # 1. starts sargas-replaycam with N cameras (main streams, 1080p ~4 Mbit/s);
-# 2. records all N with sargasd; after a warm-up of W s (default 10) measures
+# 2. records all N with sargasd (motion analysis off: the peer only records; bench/motion.sh
+#    measures analysis); after a warm-up of W s (default 10) measures
 #    S s: CPU from /proc/PID/stat utime+stime, RSS from VmRSS at the end;
 #    then stops sargasd;
 # 3. records min(N, M) of the same cameras (M default 64: an ffmpeg takes
@@ -80,57 +81,10 @@ STARTED=""     # every PID this script started, and only those
 RC_PID=
 SG_PID=
 FF_PIDS=""
-NAP=
 
-# sleep that a signal interrupts at once (bash runs traps only between commands)
-nap() {
-    sleep "$1" &
-    NAP=$!
-    wait "$NAP"
-    NAP=
-}
-
-# Stops the given PIDs (ours): SIGTERM, up to $2 s, then SIGKILL.
-stop_pids() {
-    local pids=$1 limit=$2 p alive
-    for p in $pids; do kill -TERM "$p" 2>/dev/null; done
-    for _ in $(seq 1 $((limit * 10))); do
-        alive=
-        for p in $pids; do kill -0 "$p" 2>/dev/null && alive=1; done
-        [ -z "$alive" ] && break
-        sleep 0.1
-    done
-    for p in $pids; do
-        if kill -0 "$p" 2>/dev/null; then
-            echo "record.sh: PID $p did not stop within $limit s; killing it" >&2
-            kill -KILL "$p" 2>/dev/null
-        fi
-    done
-    for p in $pids; do wait "$p" 2>/dev/null; done
-}
-
-cleanup() {
-    trap - EXIT INT TERM
-    [ -n "$NAP" ] && kill "$NAP" 2>/dev/null
-    [ -n "$STARTED" ] && stop_pids "$STARTED" 20
-    if [ "$KEEP" = 1 ]; then
-        echo "# kept $TMP" >&2
-    else
-        rm -rf "$TMP"
-    fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-die() {
-    echo "record.sh: $*" >&2
-    exit 1
-}
-
-sample() { # LABEL PID...
-    python3 "$MEASURE" sample "$TMP/samples.jsonl" "$@" || die "sampling failed"
-}
+BENCH=record.sh
+STOP_LIMIT=20
+. "$SOURCE/bench/lib.sh"
 
 # --- the replay cameras
 "$BUILD/sargas-replaycam" --cameras "$CAMERAS" --port 0 --bind 127.0.0.1 --streams main \
@@ -154,6 +108,7 @@ catalog = $TMP/catalog.db
 segment_seconds = 60
 storage_min_free = 1G
 log_level = warn
+motion = false
 ${SG_BENCH_CONFIG:-}
 EOF
 for k in $(seq 1 "$CAMERAS"); do
