@@ -41,7 +41,7 @@ static const struct option options[] = {
     { "http_max_connections", T_INT, "1024", 16, 65536, OFF(http_max_connections), 0,
       "most simultaneous HTTP connections (live viewers included)" },
     { "live_buffer", T_SIZE, "24M", 1 * MIB, 1 * GIB, OFF(live_buffer), 0,
-      "most memory per camera stream for live viewers (the current GOP always, older frames 2 s at most)" },
+      "most memory per camera stream for live viewers (the current GOP always, older frames 2 s while watched)" },
     { "storage_root", T_PATH_LIST, "/var/lib/sargas/media", 1, SG_ROOT_MAX - 1, OFF(storage_roots), 0,
       "directory for recordings (at most 255 characters); repeat the line for several disks (up to 8)" },
     { "storage_quota", T_SIZE, "0", 0, INT64_MAX, OFF(storage_quota), 0,

@@ -15,10 +15,11 @@
 
 #define RING_SLOTS 1024         /* chunks kept at most per stream (40 s at 25 fps) */
 #define DEFAULT_MAX_BYTES (24u * 1024 * 1024)
-/* Frames older than the newest keyframe are kept this long at most: enough for a viewer on a
- * slow link to catch up, while one further behind resumes at the newest keyframe anyway (live
- * means now). Without it every stream filled its live_buffer: 24 MB per stream, ~30 MB per
- * camera, when the current GOP of a 4 Mbit/s main stream is 1 MB. */
+/* Frames older than the newest keyframe are kept this long at most, and only while the stream
+ * has viewers: enough for a viewer on a slow link to catch up, while one further behind resumes
+ * at the newest keyframe anyway (live means now). Without it every stream filled its
+ * live_buffer: 24 MB per stream, ~30 MB per camera, when the current GOP of a 4 Mbit/s main
+ * stream is 1 MB. */
 #define SLACK_NS (2 * SG_NS_PER_SEC)
 
 /* An immutable, shared piece of a stream: an init segment or one frame's moof+mdat. */
@@ -320,12 +321,14 @@ static int64_t next_tfdt(struct sg_live_stream *s, const struct sg_frame *f)
 
 static void evict_locked(struct sg_live_stream *s, int64_t now_ns)
 {
-    /* Keep from the newest keyframe on whatever the budget; older frames only while they fit
-     * and for SLACK_NS. */
+    /* Keep from the newest keyframe on whatever the budget (a new viewer starts there); older
+     * frames only for viewers that may still be reading them: while there are viewers, for
+     * SLACK_NS, within the budget. */
     while (s->first_seq < s->next_seq &&
            (s->next_seq - s->first_seq >= RING_SLOTS ||
             (s->first_seq < s->key_seq &&
-             (s->bytes > s->max_bytes || now_ns - s->ring[s->first_seq % RING_SLOTS]->mono_ns > SLACK_NS)))) {
+             (s->bytes > s->max_bytes || !s->n_viewers ||
+              now_ns - s->ring[s->first_seq % RING_SLOTS]->mono_ns > SLACK_NS)))) {
         struct chunk **slot = &s->ring[s->first_seq % RING_SLOTS];
         s->bytes -= (*slot)->size;
         chunk_unref(slot);
