@@ -117,7 +117,7 @@ int sg_decoder_open(const struct sg_codec_params *p, struct sg_decoder **out)
         r = -ENOMEM;
         goto fail;
     }
-    /* One thread, and a decode by the book: skipping the deblocking filter saved 5-10 % of
+    /* One thread, and a decode by the book: skipping the deblocking filter saved 5-20 % of
      * the time but let every P frame predict from pictures the encoder never had, an error
      * that grows until the next IDR. On a still 720p scene served in 2 s GOPs that drift made
      * block edges that the motion analysis took for objects (bench/motion.sh --quality:
