@@ -103,7 +103,6 @@ struct sg_mqtt {
     uint64_t dropped_logged;
     int64_t drop_log_ns;
     char lib_err[256];          /* libmosquitto's last error line (TLS: OpenSSL's reason) */
-    int tls;
 };
 
 static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
@@ -922,7 +921,6 @@ int sg_mqtt_start(const struct sg_config *cfg, struct sg_bus *bus, const char *v
         r = SG_E_CONFIG;
         goto fail;
     }
-    m->tls = cfg->mqtt_tls;
     if (m->username[0] &&
         mosquitto_username_pw_set(m->mosq, m->username, m->password[0] ? m->password : NULL)) {
         r = -ENOMEM;
@@ -941,7 +939,7 @@ int sg_mqtt_start(const struct sg_config *cfg, struct sg_bus *bus, const char *v
     }
     m->q = sg_queue_create(QUEUE_MAX, QUEUE_MAX * sizeof(struct item));
     sg_info(SUB, 0, "publishing events to %s:%d%s under %s/ as client '%s' (QoS %d)", m->host,
-            m->port, m->tls ? " over TLS" : "", m->prefix, m->client_id, m->qos);
+            m->port, cfg->mqtt_tls ? " over TLS" : "", m->prefix, m->client_id, m->qos);
     if ((r = sg_thread_start(&m->thread, "sg-mqtt", mqtt_main, m)) < 0)
         goto fail;
     /* After the thread: the bus cannot forget a subscriber, so one is added only for good. */

@@ -21,9 +21,6 @@
 #include "check.h"
 #include "media_fixture.h"
 
-#ifndef SG_TEST_MEDIA_DIR
-#define SG_TEST_MEDIA_DIR "build/media"
-#endif
 #ifndef SG_TEST_SOURCE_DIR
 #define SG_TEST_SOURCE_DIR "."
 #endif

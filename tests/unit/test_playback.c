@@ -20,9 +20,6 @@
 #include "check.h"
 #include "media_fixture.h"
 
-#ifndef SG_TEST_MEDIA_DIR
-#define SG_TEST_MEDIA_DIR "build/media"
-#endif
 #define FRAME_US 40000
 #define T0 1795228200000000LL           /* 2026-11-21T02:30:00Z */
 
