@@ -27,6 +27,10 @@
 #                  rest of the picture is still
 #   parked.h264    640x360, the still scene with the same box standing still at
 #                  x = 130, y = 150 px (a car that parked while a camera was off)
+#   bframes.h264   mover.h264 coded with 2 B frames between P frames, none of them a
+#                  reference (nal_ref_idc 0; the exception to "no B-frames" above), as
+#                  cameras that send non-reference frames do: the analysis leaves out
+#                  those it does not analyse
 # Nothing is burned in there: a counter would be motion.
 #
 # Idempotent: a stamp file records a hash of this script; when it matches and
@@ -39,7 +43,7 @@ if [ $# -ne 1 ]; then
 fi
 out=$1
 FONT=/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
-FILES="main.h264 sub.h264 sub720.h264 main.h265 sub.h265 still.h264 still720.h264 mover.h264 parked.h264"
+FILES="main.h264 sub.h264 sub720.h264 main.h265 sub.h265 still.h264 still720.h264 mover.h264 parked.h264 bframes.h264"
 STAMP="$out/.gen-media.stamp"
 
 version="gen-media-1 $(cksum < "$0" | cut -d' ' -f1,2)"
@@ -102,7 +106,7 @@ movex="32+196*(0.5-0.5*cos(2*PI*n/150))"
 movey="108+84*(0.5-0.5*cos(2*PI*n/250))"
 ffmpeg -nostdin -hide_banner -loglevel error -y \
     -f lavfi -i "$picture" -f lavfi -i "$box" \
-    -filter_complex "[0:v]loop=loop=-1:size=1,split=2[p720][p];[p]scale=640:360:flags=area,split=3[ps][pm][pp];[1:v]loop=loop=-1:size=1,split=2[b1][b2];[ps]${noise}[so];[p720]${noise}[to];[pm][b1]overlay=x='${movex}':y='${movey}':eval=frame,${noise}[mo];[pp][b2]overlay=x=130:y=150,${noise}[po]" \
+    -filter_complex "[0:v]loop=loop=-1:size=1,split=2[p720][p];[p]scale=640:360:flags=area,split=3[ps][pm][pp];[1:v]loop=loop=-1:size=1,split=2[b1][b2];[ps]${noise}[so];[p720]${noise}[to];[pm][b1]overlay=x='${movex}':y='${movey}':eval=frame,${noise},split=2[mo][mb];[pp][b2]overlay=x=130:y=150,${noise}[po]" \
     -map '[so]' -frames:v 750 -c:v libx264 -threads 1 -preset superfast -bf 0 \
         -b:v 800k -maxrate 800k -bufsize 800k -x264-params "$X264" -f h264 "$tmp/still.h264" \
     -map '[to]' -frames:v 750 -c:v libx264 -threads 1 -preset superfast -bf 0 \
@@ -110,7 +114,9 @@ ffmpeg -nostdin -hide_banner -loglevel error -y \
     -map '[mo]' -frames:v 750 -c:v libx264 -threads 1 -preset superfast -bf 0 \
         -b:v 800k -maxrate 800k -bufsize 800k -x264-params "$X264" -f h264 "$tmp/mover.h264" \
     -map '[po]' -frames:v 750 -c:v libx264 -threads 1 -preset superfast -bf 0 \
-        -b:v 800k -maxrate 800k -bufsize 800k -x264-params "$X264" -f h264 "$tmp/parked.h264"
+        -b:v 800k -maxrate 800k -bufsize 800k -x264-params "$X264" -f h264 "$tmp/parked.h264" \
+    -map '[mb]' -frames:v 750 -c:v libx264 -threads 1 -preset superfast -bf 2 \
+        -b:v 800k -maxrate 800k -bufsize 800k -x264-params "$X264:b-pyramid=none:b-adapt=0" -f h264 "$tmp/bframes.h264"
 
 for f in $FILES; do
     [ -s "$tmp/$f" ] || { echo "gen-media: $f was not produced" >&2; exit 1; }

@@ -3,8 +3,9 @@
  * it into the analysing thread's bounded queue (a full queue drops frames up to the next
  * keyframe and restarts that camera's model; recording never waits for analysis).
  *
- * Per camera: the sub stream, every frame decoded (P frames need their predecessors) and
- * motion_fps of them analysed; a camera without a sub stream has the
+ * Per camera: the sub stream, motion_fps frames a second analysed, and only the frames they
+ * need decoded (P frames need their predecessors; what follows a GOP's last analysed frame
+ * and frames nothing references are left out); a camera without a sub stream has the
  * keyframes of its main stream analysed, which costs a tenth of decoding it all. Events go
  * to the catalog (with the JPEG of their peak picture) and to the event bus; the per-second
  * activity level and zone bits go to the activity index. */
@@ -21,6 +22,7 @@
 struct sg_analysis_opts {
     int threads;                  /* >= 1 */
     int fps;                      /* analysed frames per second of a sub stream */
+    int batch_ms;                 /* a thread takes its frames in runs this far apart */
     struct sg_motion_config motion;
     const char *catalog_path;     /* each thread opens its own connection */
     struct sg_bus *bus;           /* borrowed; may be NULL */
@@ -50,6 +52,8 @@ void sg_analysis_offline(struct sg_analyser *an);
  * manager, for the API: shows that analysis runs even when nothing moves. */
 struct sg_analysis_info {
     int64_t frames;               /* frames analysed */
+    int64_t decoded;              /* frames decoded (the analysed ones and those they need) */
+    int64_t skipped;              /* frames never decoded: not needed by an analysed one */
     int64_t restarts;             /* times the model started learning the scene again after
                                    * having analysed frames: the stream went offline or
                                    * reconnected, frames were dropped, the picture size changed */

@@ -22,8 +22,8 @@
 #define PERIODIC_NS (2 * SG_NS_PER_SEC) /* zones re-read, activity written */
 #define THUMB_EVERY_US 1000000          /* at most one new peak thumbnail a second */
 #define THUMB_WIDTH 320
-#define BATCH_NS (200 * 1000 * 1000)    /* frames gathered between two wake-ups */
-#define BATCH_MAX 2048                  /* items handled in one batch at most */
+#define BATCH_MAX 4096                  /* items handled in one batch at most */
+#define PEND_MAX 64                     /* frames kept undecoded per camera at most */
 
 enum { IT_ADD = 1, IT_FRAME, IT_OFFLINE, IT_REMOVE };
 
@@ -52,11 +52,16 @@ struct sg_analyser {
     struct sg_codec_params params;
     int have_params;
     int64_t session_no;
+    /* frames received but not decoded yet (oldest first): decoded when a later frame is
+     * analysed, dropped unread when an IDR or a gap makes them useless */
+    struct item *pend[PEND_MAX];
+    int npend;
+    int64_t decoded, skipped;
     struct sg_motion *m;
     struct sg_zone zones[SG_MOTION_MAX_ZONES];
     int nz;
     char *zones_json;
-    int64_t next_us, last_utc;
+    int64_t next_us, last_utc, prev_utc; /* prev_utc: the last frame received */
     struct sg_motion_event ev;
     /* zones named by the frames with motion that may start the next event */
     char run_zones[sizeof(((struct sg_motion_event *)0)->zones)];
@@ -151,7 +156,24 @@ static void count_restart(struct sg_analyser *an, const char *why)
     an->since_restart = 0;
     pthread_mutex_lock(&an->t->a->lock);
     an->info.restarts++;
+    an->info.decoded = an->decoded;
+    an->info.skipped = an->skipped; /* restart() dropped the frames that waited */
     pthread_mutex_unlock(&an->t->a->lock);
+}
+
+/* Frees the frames waiting to be decoded: none of them will be (counted as skipped). */
+static void drop_pending(struct sg_analyser *an)
+{
+    for (int i = 0; i < an->npend; i++)
+        free(an->pend[i]);
+    an->skipped += an->npend;
+    an->npend = 0;
+}
+
+static void close_decoder(struct sg_analyser *an)
+{
+    drop_pending(an);
+    sg_decoder_close(&an->dec);
 }
 
 /* The model starts again: after a reconnection, the stream going offline, frames dropped. */
@@ -159,7 +181,7 @@ static void restart(struct sg_analyser *an, const char *why)
 {
     event_end(an, an->last_utc);
     sg_motion_reset(an->m);
-    sg_decoder_close(&an->dec);
+    close_decoder(an);
     count_restart(an, why);
 }
 
@@ -208,70 +230,136 @@ static void on_result(struct sg_analyser *an, const struct sg_motion_result *res
     sg_buf_free(&jpeg);
 }
 
-/* Whether the frame at utc_us is analysed, at one frame per period on average. Due times
- * advance by exactly one period from the previous due time, not from the frame taken, and a
- * frame up to a quarter period early counts: 25 fps taken at 5 fps gives every 5th frame (a
- * due time counted from the frame taken, less the slack, gave every 4th: 6.25 fps), and 5 fps
- * arriving with jitter keeps every frame. After a gap, slower input or a clock step, the due
- * times start again from this frame. */
-static int due(struct sg_analyser *an, int64_t utc_us, int64_t period)
+/* Whether the frame at utc_us is to be analysed, at one frame per period on average. Due
+ * times advance by exactly one period from the previous due time, not from the frame taken
+ * (advance), and a frame counts when it is nearer to the due time than the next frame is
+ * likely to be: up to half the last frame interval early (at most half a period). So 25 fps
+ * taken at 5 fps is every 5th frame, the one on the due time (a quarter period of slack took
+ * the frame 40 ms before it), and 5 fps arriving with jitter keeps every frame. An IDR up to
+ * half a period early counts, and the due times start again from it: every IDR is analysed,
+ * and the frames after a GOP's last analysed frame are never decoded (on_frame). After a gap,
+ * slower input or a clock step, the due times start again from the frame taken. */
+static int is_due(const struct sg_analyser *an, int64_t utc_us, int64_t period, int idr)
 {
-    if (utc_us < an->next_us - period / 4 && an->next_us - utc_us <= 2 * period)
-        return 0;
-    an->next_us += period;
-    if (an->next_us < utc_us || an->next_us - utc_us > 2 * period)
-        an->next_us = utc_us + period;
-    return 1;
+    int64_t gap = utc_us - an->prev_utc, slack = period / 4;
+
+    if (an->next_us - utc_us > 2 * period)
+        return 1; /* the clock stepped back, or the first frame */
+    if (an->prev_utc && gap > 0 && gap < 2 * period)
+        slack = gap / 2 < period / 2 ? gap / 2 : period / 2;
+    if (idr)
+        slack = period / 2;
+    return utc_us >= an->next_us - slack;
 }
 
-static void on_frame(struct sg_analyser *an, struct item *it)
+static void advance(struct sg_analyser *an, int64_t utc_us, int64_t period, int idr)
+{
+    an->next_us += period;
+    if (idr || an->next_us < utc_us || an->next_us - utc_us > 2 * period)
+        an->next_us = utc_us + period;
+}
+
+/* Decodes one frame, opening the decoder on a keyframe; > 0 when a picture came out. */
+static int decode(struct sg_analyser *an, struct item *it, struct sg_picture *pic)
+{
+    if (!an->dec && (!it->key || !an->have_params || sg_decoder_open(&an->params, &an->dec) < 0)) {
+        an->skipped++; /* nothing to decode it from */
+        return 0;
+    }
+    an->decoded++;
+    return sg_decoder_decode(an->dec, it->data, it->size, pic);
+}
+
+/* Decodes the frames kept for later, oldest first. */
+static void decode_pending(struct sg_analyser *an)
+{
+    for (int i = 0; i < an->npend; i++) {
+        decode(an, an->pend[i], NULL);
+        free(an->pend[i]);
+    }
+    an->npend = 0;
+}
+
+/* Keyframes-only: each keyframe decodes on its own. Keeping a decoder (and its picture
+ * buffers, up to 16 frames of 1080p) from one keyframe to the next would only cost memory. */
+static int decode_keyframe(struct sg_analyser *an, struct item *it, struct sg_picture *pic)
+{
+    int r = decode(an, it, pic);
+
+    if (r == 0 && an->dec) /* a lone keyframe: flush its picture out */
+        r = sg_decoder_decode(an->dec, NULL, 0, pic);
+    if (r <= 0)
+        sg_decoder_close(&an->dec);
+    return r;
+}
+
+/* A frame of the analysed stream. Frames are decoded only when a later analysed frame needs
+ * them: one that is not due waits in pend (P frames predict from their predecessors), an IDR
+ * drops what waited (nothing after it references them), and a frame no other frame
+ * references is dropped at once unless it is due. With a 25 fps sub stream analysed at 5 fps
+ * in GOPs of 50 frames that leaves 4 frames of 50 undecoded; with non-reference frames (some
+ * cameras send every other frame as one) more. Returns 1 when it kept the item. */
+static int on_frame(struct sg_analyser *an, struct item *it)
 {
     struct sg_motion_result res;
     struct sg_picture pic;
     int64_t period = SG_US_PER_SEC / an->t->a->o.fps;
-    int r;
+    int refs, r;
 
     if (it->session_no != an->session_no || it->gap) {
         restart(an, it->gap ? "frames dropped" : "new session");
         an->session_no = it->session_no;
     }
     if (it->has_params && (!an->have_params || memcmp(&an->params, &it->params, sizeof(an->params)))) {
-        sg_decoder_close(&an->dec); /* a resolution change resets the model in sg_motion_frame */
+        close_decoder(an); /* a resolution change resets the model in sg_motion_frame */
         an->params = it->params;
         an->have_params = 1;
     }
-    if (!an->dec) {
-        if (!it->key || !an->have_params || sg_decoder_open(&an->params, &an->dec) < 0)
-            return;
+    if (an->keyframes_only) {
+        if ((r = decode_keyframe(an, it, &pic)) <= 0)
+            return 0;
+    } else {
+        int due;
+
+        refs = sg_au_refs(an->params.codec, it->data, it->size);
+        if (refs & SG_AU_IDR)
+            drop_pending(an);
+        due = is_due(an, it->utc_us, period, refs & SG_AU_IDR);
+        an->prev_utc = it->utc_us;
+        if (!due) {
+            if ((refs & SG_AU_NONREF) || (!an->dec && !an->npend && !it->key)) {
+                an->skipped++; /* nothing will need it, or nothing can decode it */
+                return 0;
+            }
+            if (an->npend == PEND_MAX)
+                decode_pending(an); /* a long wait (a low motion_fps): decode what waited */
+            an->pend[an->npend++] = it;
+            return 1;
+        }
+        decode_pending(an);
+        if ((r = decode(an, it, &pic)) <= 0)
+            return 0; /* the next frame is due instead */
+        advance(an, it->utc_us, period, refs & SG_AU_IDR);
     }
-    r = sg_decoder_decode(an->dec, it->data, it->size, &pic);
-    if (r == 0 && an->keyframes_only) /* a lone keyframe: flush its picture out */
-        r = sg_decoder_decode(an->dec, NULL, 0, &pic);
-    if (r <= 0) {
-        if (an->keyframes_only)
-            sg_decoder_close(&an->dec);
-        return;
-    }
-    if (!an->keyframes_only && !due(an, it->utc_us, period))
-        return; /* decoded (the next frames need it), not analysed */
     if (pic.width != an->info.width || pic.height != an->info.height)
         count_restart(an, "new picture size"); /* sg_motion_frame resets the model on a new size */
     sg_motion_set_black(an->m, pic.full_range ? 0 : 16); /* restarts the model only on a change */
     if (sg_motion_frame(an->m, pic.luma, pic.width, pic.height, pic.stride, it->utc_us, &res) < 0)
-        return;
+        return 0;
     an->last_utc = it->utc_us;
     an->since_restart++;
     pthread_mutex_lock(&an->t->a->lock);
     an->info.frames++;
+    an->info.decoded = an->decoded;
+    an->info.skipped = an->skipped;
     an->info.last_utc_us = it->utc_us;
     an->info.width = pic.width;
     an->info.height = pic.height;
     pthread_mutex_unlock(&an->t->a->lock);
     on_result(an, &res, it->utc_us);
-    /* Keyframes decode on their own: keeping a decoder (and its picture buffers, up to 16
-     * frames of 1080p) from one keyframe to the next would only cost memory. */
     if (an->keyframes_only)
         sg_decoder_close(&an->dec);
+    return 0;
 }
 
 static void load_zones(struct sg_analyser *an)
@@ -301,7 +389,7 @@ static void analyser_free(struct sg_analyser *an)
 {
     event_end(an, an->last_utc);
     flush_activity(an);
-    sg_decoder_close(&an->dec);
+    close_decoder(an);
     sg_motion_destroy(&an->m);
     free(an->zones_json);
     free(an);
@@ -334,7 +422,8 @@ static void handle(struct athread *t, struct item *it)
     struct sg_analyser *an = it->an;
 
     if (it->kind == IT_FRAME) {
-        on_frame(an, it);
+        if (on_frame(an, it))
+            return; /* kept for later */
     } else if (it->kind == IT_ADD) {
         if (t->n == t->cap) {
             t->cap = t->cap ? 2 * t->cap : 16;
@@ -370,10 +459,12 @@ static int slot_cmp(const void *pa, const void *pb)
     return a->seq - b->seq;
 }
 
-/* The thread wakes every BATCH_NS and takes what the cameras sent meanwhile, camera by camera:
- * a camera's frames decode one after the other while its decoder and reference pictures are
- * still in the cache, and a thread wakes 5 times a second instead of once per frame (200
- * times a second for 8 cameras at 25 fps). Events start up to BATCH_NS later; nothing is
+/* The thread wakes every batch_ms (1 s by default) and takes what the cameras sent meanwhile,
+ * camera by camera: a camera's frames decode one after the other while its decoder and
+ * reference pictures are still in the cache, and the thread works in long runs instead of
+ * waking once per frame (200 times a second for 8 cameras at 25 fps). On this VM a frame
+ * decoded in runs of 200 ms cost 390-445 us, in runs of 1 s 333-337 us, as much as decoding
+ * without pause (see docs/PERFORMANCE.md). Events start up to batch_ms later; nothing is
  * lost, the queue holds seconds. */
 static void *thread_main(void *arg)
 {
@@ -406,7 +497,7 @@ static void *thread_main(void *arg)
             next_periodic = sg_mono_ns() + PERIODIC_NS;
         }
         if (n > 0 && n < BATCH_MAX)
-            sg_sleep_until(woke + BATCH_NS); /* let the next batch gather */
+            sg_sleep_until(woke + (int64_t)t->a->o.batch_ms * 1000000); /* let the next batch gather */
     }
     free(batch);
     for (int i = 0; i < t->n; i++)
@@ -547,6 +638,8 @@ int sg_analysis_create(const struct sg_analysis_opts *o, struct sg_analysis **ou
     a->o = *o;
     if (a->o.fps < 1)
         a->o.fps = 1;
+    if (a->o.batch_ms < 0)
+        a->o.batch_ms = 0;
     a->nt = o->threads > 0 ? o->threads : 1;
     if (!(a->t = calloc((size_t)a->nt, sizeof(*a->t))))
         abort();

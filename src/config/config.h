@@ -52,6 +52,7 @@ struct sg_config {
     int allow_test_sources;
     int motion;
     int motion_fps;
+    int motion_batch_ms;
     int motion_sensitivity;
     int motion_min_area_permille;
     int motion_end_quiet_s;

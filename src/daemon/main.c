@@ -221,7 +221,7 @@ int main(int argc, char **argv)
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
         struct sg_analysis_opts ao = {
             .threads = cfg.analysis_threads ? cfg.analysis_threads : (int)(cores > 0 ? cores : 1),
-            .fps = cfg.motion_fps, .catalog_path = cfg.catalog, .bus = bus,
+            .fps = cfg.motion_fps, .batch_ms = cfg.motion_batch_ms, .catalog_path = cfg.catalog, .bus = bus,
             .motion = { .sensitivity = cfg.motion_sensitivity,
                         .min_area = (float)cfg.motion_min_area_permille / 1000.0f,
                         .end_quiet_us = (int64_t)cfg.motion_end_quiet_s * SG_US_PER_SEC },

@@ -31,7 +31,8 @@ static json_t *analysis_json(struct sg_req *r, const struct sg_camera *c, int st
 
     if (sg_analysis_info(r->srv->analysis, c->id, stream, &ai) < 0)
         return json_null();
-    return json_pack("{s:I,s:I,s:o,s:o,s:o}", "frames", (json_int_t)ai.frames, "restarts",
+    return json_pack("{s:I,s:I,s:I,s:I,s:o,s:o,s:o}", "frames", (json_int_t)ai.frames, "decoded",
+                     (json_int_t)ai.decoded, "skipped", (json_int_t)ai.skipped, "restarts",
                      (json_int_t)ai.restarts, "last", sg_json_time(ai.last_utc_us),
                      "width", ai.width ? json_integer(ai.width) : json_null(),
                      "height", ai.height ? json_integer(ai.height) : json_null());

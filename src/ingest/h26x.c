@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/buf.h"
 #include "base/err.h"
 
 const char *sg_codec_name(int codec)
@@ -23,6 +24,40 @@ int sg_nal_is_vcl(int codec, int type)
     if (codec == SG_CODEC_H264)
         return type >= 1 && type <= 5;
     return type >= 0 && type <= 31;
+}
+
+int sg_au_refs(int codec, const uint8_t *au, size_t n)
+{
+    int idr = 0, vcl = 0, ref = 0;
+    size_t off = 0;
+
+    if (codec != SG_CODEC_H264 && codec != SG_CODEC_H265)
+        return 0;
+    while (off < n) {
+        size_t len;
+        int type;
+
+        if (n - off < 4)
+            return 0;
+        len = sg_rd32(au + off);
+        off += 4;
+        if (len < (codec == SG_CODEC_H265 ? 2u : 1u) || len > n - off)
+            return 0;
+        type = sg_nal_type(codec, au + off);
+        if (sg_nal_is_vcl(codec, type)) {
+            vcl = 1;
+            if (codec == SG_CODEC_H264) {
+                idr |= type == 5;
+                ref |= (au[off] >> 5) & 3; /* nal_ref_idc */
+            } else {
+                idr |= type >= 16 && type <= 20;
+                ref = 1;
+            }
+        }
+        off += len;
+    }
+    /* an IDR with nal_ref_idc 0 is not H.264: it counts as a reference */
+    return idr ? SG_AU_IDR : vcl && !ref ? SG_AU_NONREF : 0;
 }
 
 int sg_nal_param_kind(int codec, int type)

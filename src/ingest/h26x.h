@@ -31,6 +31,15 @@ static inline int sg_nal_type(int codec, const uint8_t *nal)
 }
 int sg_nal_is_keyframe(int codec, int type);  /* IDR (H.264) / IRAP (H.265) */
 int sg_nal_is_vcl(int codec, int type);
+/* What an access unit means to a decoder that may leave pictures out (sg_au_refs). */
+#define SG_AU_IDR 1    /* decoding restarts here: no later picture references one before it
+                        * (H.264 IDR; H.265 IDR or BLA, not CRA, whose leading pictures may) */
+#define SG_AU_NONREF 2 /* no later picture references this one (H.264: every slice has
+                        * nal_ref_idc 0); never set for H.265, whose "sub-layer non-reference"
+                        * pictures may still be referenced by a higher temporal layer */
+/* Scans an access unit of length-prefixed NAL units (4-byte big-endian lengths) and returns
+ * SG_AU_* bits. An AU that does not parse to its end gets 0 (decode it, as any picture). */
+int sg_au_refs(int codec, const uint8_t *au, size_t n);
 /* 1 = VPS, 2 = SPS, 3 = PPS, 0 = other. */
 int sg_nal_param_kind(int codec, int type);
 

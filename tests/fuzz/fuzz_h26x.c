@@ -1,6 +1,7 @@
 /* H.264 / H.265 bitstream helpers: sg_sps_parse for both codecs on the whole input, then
  * sg_annexb_next over it, classifying every NAL unit for both codecs and parsing the SPS
- * units it finds (as the file source and the in-band parameter-set path do). */
+ * units it finds (as the file source and the in-band parameter-set path do); and sg_au_refs
+ * on the whole input as a length-prefixed access unit. */
 #include <string.h>
 
 #include "base/err.h"
@@ -54,6 +55,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     sps(SG_CODEC_H264, data, size);
     sps(SG_CODEC_H265, data, size);
+    for (int codec = SG_CODEC_H264; codec <= SG_CODEC_H265; codec++) {
+        int k = sg_au_refs(codec, data, size); /* the input as a length-prefixed AU */
+        FUZZ_CHECK(k >= 0 && k <= (SG_AU_IDR | SG_AU_NONREF));
+        FUZZ_CHECK(codec == SG_CODEC_H264 || !(k & SG_AU_NONREF));
+        FUZZ_CHECK(k != (SG_AU_IDR | SG_AU_NONREF));
+    }
 
     memset(&ps264, 0, sizeof(ps264));
     memset(&ps265, 0, sizeof(ps265));
