@@ -43,6 +43,10 @@ struct sg_analyser *sg_analysis_add(struct sg_analysis *a, const struct sg_camer
  * progress ends at the last analysed frame. *an is NULL afterwards. */
 void sg_analysis_remove(struct sg_analyser **an);
 
+/* The camera was renamed or moved to another site: motion messages name it anew from the next
+ * one on (an event in progress ends under the new name). an may be NULL. */
+void sg_analysis_rename(struct sg_analyser *an, const char *camera, const char *site, int64_t site_id);
+
 /* From the ingest thread: a frame of the analysed stream (copied when it will be used). */
 void sg_analysis_frame(struct sg_analyser *an, const struct sg_frame *f);
 /* From the ingest thread: the stream is no longer online (the model restarts afterwards). */

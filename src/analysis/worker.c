@@ -17,15 +17,20 @@
 #include "base/thread.h"
 #include "playback/playback.h"
 
-#define QUEUE_ITEMS 4096
+#define QUEUE_ITEMS 8192                /* 6.5 s of 50 cameras at 25 fps: the bytes bind first */
 #define QUEUE_BYTES (16 * 1024 * 1024)  /* a few seconds of 50 sub streams */
 #define PERIODIC_NS (2 * SG_NS_PER_SEC) /* zones re-read, activity written */
 #define THUMB_EVERY_US 1000000          /* at most one new peak thumbnail a second */
 #define THUMB_WIDTH 320
-#define BATCH_MAX 4096                  /* items handled in one batch at most */
+#define BATCH_MAX QUEUE_ITEMS           /* items handled in one batch at most */
 #define PEND_MAX 64                     /* frames kept undecoded per camera at most */
 
-enum { IT_ADD = 1, IT_FRAME, IT_OFFLINE, IT_REMOVE };
+enum { IT_ADD = 1, IT_FRAME, IT_OFFLINE, IT_REMOVE, IT_RENAME };
+
+struct names { /* an IT_RENAME item's data */
+    char camera[SG_NAME_MAX], site[SG_NAME_MAX];
+    int64_t site_id;
+};
 
 struct item {
     int kind;
@@ -434,6 +439,12 @@ static void handle(struct athread *t, struct item *it)
         load_zones(an);
     } else if (it->kind == IT_OFFLINE) {
         restart(an, "stream offline");
+    } else if (it->kind == IT_RENAME) {
+        struct names nm;
+        memcpy(&nm, it->data, sizeof(nm));
+        snprintf(an->camera, sizeof(an->camera), "%s", nm.camera);
+        snprintf(an->site, sizeof(an->site), "%s", nm.site);
+        an->site_id = nm.site_id;
     } else if (it->kind == IT_REMOVE) {
         detach(t, an);
         analyser_free(an);
@@ -542,22 +553,37 @@ void sg_analysis_frame(struct sg_analyser *an, const struct sg_frame *f)
     push(an, it, 0);
 }
 
-static void control(struct sg_analyser *an, int kind)
+/* Queues a control item (with n bytes of data) behind the frames already sent. */
+static void control(struct sg_analyser *an, int kind, const void *data, size_t n)
 {
-    struct item *it = calloc(1, sizeof(*it));
+    struct item *it = calloc(1, sizeof(*it) + n);
 
     if (!it)
         abort();
     it->kind = kind;
     it->an = an;
-    if (sg_queue_push(an->t->q, it, sizeof(*it), 1) < 0) /* closed: only at shutdown */
+    it->size = n;
+    if (n)
+        memcpy(it->data, data, n);
+    if (sg_queue_push(an->t->q, it, sizeof(*it) + n, 1) < 0) /* closed: only at shutdown */
         free(it);
 }
 
 void sg_analysis_offline(struct sg_analyser *an)
 {
     if (an)
-        control(an, IT_OFFLINE);
+        control(an, IT_OFFLINE, NULL, 0);
+}
+
+void sg_analysis_rename(struct sg_analyser *an, const char *camera, const char *site, int64_t site_id)
+{
+    struct names nm = { .site_id = site_id };
+
+    if (!an)
+        return;
+    snprintf(nm.camera, sizeof(nm.camera), "%s", camera);
+    snprintf(nm.site, sizeof(nm.site), "%s", site ? site : "");
+    control(an, IT_RENAME, &nm, sizeof(nm));
 }
 
 /* ---- set-up ---- */
@@ -588,7 +614,7 @@ struct sg_analyser *sg_analysis_add(struct sg_analysis *a, const struct sg_camer
     }
     a->reg[a->nreg++] = an;
     pthread_mutex_unlock(&a->lock);
-    control(an, IT_ADD); /* the thread takes it into its list before any of its frames */
+    control(an, IT_ADD, NULL, 0); /* the thread takes it into its list before any of its frames */
     return an;
 }
 
@@ -605,7 +631,7 @@ void sg_analysis_remove(struct sg_analyser **anp)
                 break;
             }
         pthread_mutex_unlock(&a->lock);
-        control(an, IT_REMOVE); /* after its last frame; the thread frees it */
+        control(an, IT_REMOVE, NULL, 0); /* after its last frame; the thread frees it */
     }
     *anp = NULL;
 }

@@ -1,5 +1,6 @@
 #include "daemon/cameras.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,8 @@ struct tee {
     struct sg_stream_sink rec_sink;
     struct sg_live_stream *live;
     struct sg_bus *bus;
+    pthread_mutex_t lock;     /* guards ev: the ingest thread publishes states, the camera
+                               * manager renames */
     struct sg_event ev;       /* camera, site and stream filled in; the last state published */
     struct sg_analyser *an;   /* motion analysis of this stream, or NULL */
 };
@@ -80,12 +83,46 @@ static void tee_state(void *opaque, int state, int err, const char *msg)
     if (state != SG_ST_ONLINE)
         sg_analysis_offline(t->an);
     /* Each change once on the bus (retries of an offline camera repeat "offline"). */
+    pthread_mutex_lock(&t->lock);
     if (t->bus && strcmp(t->ev.state, name)) {
         snprintf(t->ev.state, sizeof(t->ev.state), "%s", name);
         snprintf(t->ev.error, sizeof(t->ev.error), "%s", state == SG_ST_ONLINE || !msg ? "" : msg);
         t->ev.utc_us = sg_utc_us();
         sg_bus_publish(t->bus, &t->ev);
     }
+    pthread_mutex_unlock(&t->lock);
+}
+
+/* A running stream's camera was renamed or moved to another site (its streams go on): the
+ * state it last published moves to the new name on the bus (MQTT clears the old retained
+ * topic, an empty state, and retains the state under the new one), and the analysis names
+ * its next motion messages anew. */
+static void rename_stream(struct sg_cameras *cm, const struct sg_camera *c, struct tee *t)
+{
+    struct sg_site site = { 0 };
+    struct sg_event old;
+
+    if (sg_catalog_site_get(cm->cat, c->site_id, &site) < 0)
+        site.name[0] = 0;
+    pthread_mutex_lock(&t->lock);
+    if (!strcmp(t->ev.camera, c->name) && !strcmp(t->ev.site, site.name) && t->ev.site_id == c->site_id) {
+        pthread_mutex_unlock(&t->lock);
+        return;
+    }
+    sg_info("cameras", c->id, "%s stream: now named '%s' (site '%s'), was '%s' (site '%s')",
+            sg_stream_name(t->ev.stream), c->name, site.name, t->ev.camera, t->ev.site);
+    old = t->ev;
+    snprintf(t->ev.camera, sizeof(t->ev.camera), "%s", c->name);
+    snprintf(t->ev.site, sizeof(t->ev.site), "%s", site.name);
+    t->ev.site_id = c->site_id;
+    if (t->bus && old.state[0]) {
+        old.state[0] = 0;
+        old.error[0] = 0;
+        sg_bus_publish(t->bus, &old);
+        sg_bus_publish(t->bus, &t->ev);
+    }
+    pthread_mutex_unlock(&t->lock);
+    sg_analysis_rename(t->an, c->name, site.name, c->site_id);
 }
 
 /* Stops a stream. gone: it is not coming back (camera removed or disabled, sub stream
@@ -105,6 +142,7 @@ static void stop_stream(struct sg_cameras *cm, struct running_stream *rs, int go
     sg_analysis_remove(&rs->t->an);
     sg_recorder_destroy(&rs->t->rec);
     sg_live_unpublish(cm->live, &rs->t->live);
+    pthread_mutex_destroy(&rs->t->lock);
     free(rs->t);
     rs->t = NULL;
 }
@@ -125,6 +163,7 @@ static void start_stream(struct sg_cameras *cm, const struct sg_camera *c, int s
 
     if (!t)
         abort();
+    pthread_mutex_init(&t->lock, NULL);
     memset(&d, 0, sizeof(d));
     d.camera_id = c->id;
     d.stream = stream;
@@ -243,6 +282,9 @@ int sg_cameras_sync(struct sg_cameras *cm, int force)
             memset(e, 0, sizeof(*e));
         }
         e->cam = cams[j];
+        for (int s = 0; s < 2; s++)
+            if (e->s[s].t)
+                rename_stream(cm, &cams[j], e->s[s].t); /* when its name or site changed */
         for (int s = 0; s < 2; s++)
             if (wants(&cams[j], s) && !e->s[s].t) {
                 sg_info("cameras", cams[j].id, "%s %s stream of '%s'",

@@ -5,8 +5,8 @@ cameras going offline and online, a broker outage while cameras change state (sa
 by itself and the retained topics end on the current state, although the restarted broker lost
 every retained message), the offline status at a clean stop and the will at a crash, a broker
 that is down when sargasd starts, and invalid MQTT settings refused at start; a camera whose URL
-the daemon refuses is offline with the reason, and a removed camera's retained state topic is
-cleared; MQTT over TLS with the broker's CA, and a broker refused under another CA."""
+the daemon refuses is offline with the reason, a removed camera's retained state topic is
+cleared, and a renamed camera's state and motion move to its new topics; MQTT over TLS with the broker's CA, and a broker refused under another CA."""
 import json
 import sqlite3
 import os
@@ -287,7 +287,27 @@ def test_mqtt():
         check(left == {e[0] for e in kept}, "retained state topics after the removal: %s" % sorted(left))
         print("mqtt: the removed camera's retained state topic was cleared")
 
-        check_motion(env, sub3, fc, yard, "Yard")
+        # --- a renamed camera: its streams go on; the old retained state topics are cleared,
+        # the new ones hold the current state, and motion goes to the new name
+        mark = len(sub3.messages())
+        env.api("PATCH", "/api/v1/cameras/%d" % yard, {"name": "Yard East"})
+        for stream in ("main", "sub"):
+            poll(lambda: [1 for i, (_, t, p) in enumerate(sub3.messages())
+                          if i >= mark and t == state_topic("Yard", stream) and p is None], 15,
+                 "the old state topic of the renamed camera's %s stream cleared" % stream)
+            p = sub3.wait(state_topic("Yard East", stream), lambda p: p.get("state") == "online",
+                          after=mark)
+            check_state(p, yard, "Yard East", stream, "online")
+        sub6 = Sub(env, broker, "sub6")
+        renamed = [state_topic("Yard East", s) for s in ("main", "sub")]
+        poll(lambda: all(t in {t for r, t, p in sub6.messages() if r} for t in renamed), 10,
+             "retained state of the renamed camera")
+        left = {t for r, t, p in sub6.messages() if r and t.endswith("/state")}
+        check(not left & {state_topic("Yard", s) for s in ("main", "sub")},
+              "the old name's state is still retained: %s" % sorted(left))
+        print("mqtt: a renamed camera's state moved to its new topics")
+
+        check_motion(env, sub3, fc, yard, "Yard East")
 
         # --- clean stop: the retained status says offline
         mark = len(sub3.messages())

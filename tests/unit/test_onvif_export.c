@@ -48,6 +48,16 @@ static void tmp_path(char *out, size_t n, const char *name)
     snprintf(out, n, "%s/%s", tmpdir, name);
 }
 
+/* A segment file of n GOPs (tmpdir/name in path, 256 bytes) and the export source covering
+ * it whole (GOPs of 2 s). */
+static void segment_src(const char *name, const struct media *m, const int64_t *starts, int n, char *path,
+                        struct sg_export_src *src)
+{
+    tmp_path(path, 256, name);
+    write_segment(path, m, starts, n);
+    *src = (struct sg_export_src){ path, starts[0], starts[n - 1] + 2000000 };
+}
+
 /* ---- files and programs ---- */
 
 /* Runs argv (no shell); returns its exit status, or -1. */
@@ -214,13 +224,9 @@ static void test_export(const struct media *m, const struct sg_onvif_signer *sig
     struct sg_buf file;
     struct stat st;
 
-    tmp_path(pa, sizeof(pa), "a.mp4");
-    tmp_path(pb, sizeof(pb), "b.mp4");
+    segment_src("a.mp4", m, sa, 3, pa, &src[0]);
+    segment_src("b.mp4", m, sb, 2, pb, &src[1]);
     tmp_path(out, sizeof(out), "export-onvif.mp4");
-    write_segment(pa, m, sa, 3);
-    write_segment(pb, m, sb, 2);
-    src[0] = (struct sg_export_src){ pa, sa[0], sa[2] + 2000000 };
-    src[1] = (struct sg_export_src){ pb, sb[0], sb[1] + 2000000 };
 
     /* from inside A's second GOP (starts at its keyframe, T0 + 2 s) to 1.5 s into B: the same
      * frames as the plain MP4 export */
@@ -440,13 +446,9 @@ static void test_mixed(const struct media *a, const struct media *b,
     struct sg_export_info info;
     struct stat st;
 
-    tmp_path(p1, sizeof(p1), "m1.mp4");
-    tmp_path(p2, sizeof(p2), "m2.mp4");
+    segment_src("m1.mp4", a, s1, 1, p1, &src[0]);
+    segment_src("m2.mp4", b, s2, 1, p2, &src[1]);
     tmp_path(out, sizeof(out), "mixed.mp4");
-    write_segment(p1, a, s1, 1);
-    write_segment(p2, b, s2, 1);
-    src[0] = (struct sg_export_src){ p1, s1[0], s1[0] + 2000000 };
-    src[1] = (struct sg_export_src){ p2, s2[0], s2[0] + 2000000 };
     CHECK_EQ_INT(sg_onvif_export(src, 2, T0, T0 + 4000000, &desc, signer, out, &info),
                  SG_E_UNSUPPORTED);
     CHECK(stat(out, &st) < 0);
