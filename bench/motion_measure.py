@@ -4,9 +4,10 @@ decode reference and the clips).
 
     motion_measure.py decode-ref FILE [--keyframes | --rate R]
         decodes FILE (H.264 Annex B, 25 or R frames/s) with `ffmpeg -threads 1`
-        (as sargasd decodes what it analyses: every frame, deblocked), several
-        copies back to back, and prints JSON: CPU seconds per decoded frame and
-        the frames per second a camera decodes (R, or its keyframes).
+        (one thread, deblocked, as sargasd decodes; every frame, as any analyser
+        of the stream must: sargasd leaves out those no analysed frame needs),
+        several copies back to back, and prints JSON: CPU seconds per decoded
+        frame and the frames per second a camera decodes (R, or its keyframes).
 
     motion_measure.py motion-conf --dir DIR --url URL --cameras N --mode sub|keyframes
                                   --fps F --size WxH [--manifest FILE --hook FILE]
