@@ -219,7 +219,9 @@ class Env:
 
     def stop(self):
         rc = self.daemon.stop()
-        check(rc == 0, "sargasd exited with %s" % rc)
+        # the end of its log says why (an abort prints the reason on stderr, which is the log)
+        check(rc == 0, "sargasd exited with %s; the end of its log:\n%s"
+              % (rc, "\n".join(self.daemon.text().splitlines()[-30:])))
         check("stopped cleanly" in self.daemon.text(), "sargasd did not report a clean stop")
 
     def cli(self, *args, ok=True):
