@@ -26,36 +26,47 @@ int sg_nal_is_vcl(int codec, int type)
     return type >= 0 && type <= 31;
 }
 
+const uint8_t *sg_au_next(const uint8_t *au, size_t n, size_t *off, size_t *nal_len)
+{
+    size_t len;
+
+    if (*off >= n || n - *off < 4)
+        return NULL;
+    len = sg_rd32(au + *off);
+    if (len == 0 || len > n - *off - 4)
+        return NULL;
+    *off += 4 + len;
+    *nal_len = len;
+    return au + *off - len;
+}
+
 int sg_au_refs(int codec, const uint8_t *au, size_t n)
 {
     int idr = 0, vcl = 0, ref = 0;
-    size_t off = 0;
+    const uint8_t *nal;
+    size_t off = 0, len;
 
     if (codec != SG_CODEC_H264 && codec != SG_CODEC_H265)
         return 0;
-    while (off < n) {
-        size_t len;
+    while ((nal = sg_au_next(au, n, &off, &len))) {
         int type;
 
-        if (n - off < 4)
+        if (len < (codec == SG_CODEC_H265 ? 2u : 1u))
             return 0;
-        len = sg_rd32(au + off);
-        off += 4;
-        if (len < (codec == SG_CODEC_H265 ? 2u : 1u) || len > n - off)
-            return 0;
-        type = sg_nal_type(codec, au + off);
+        type = sg_nal_type(codec, nal);
         if (sg_nal_is_vcl(codec, type)) {
             vcl = 1;
             if (codec == SG_CODEC_H264) {
                 idr |= type == 5;
-                ref |= (au[off] >> 5) & 3; /* nal_ref_idc */
+                ref |= (nal[0] >> 5) & 3; /* nal_ref_idc */
             } else {
                 idr |= type >= 16 && type <= 20;
                 ref = 1;
             }
         }
-        off += len;
     }
+    if (off != n)
+        return 0; /* damaged */
     /* an IDR with nal_ref_idc 0 is not H.264: it counts as a reference */
     return idr ? SG_AU_IDR : vcl && !ref ? SG_AU_NONREF : 0;
 }

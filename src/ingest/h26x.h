@@ -58,6 +58,12 @@ int sg_params_store(struct sg_codec_params *p, int kind, const uint8_t *nal, siz
  * SG_E_UNSUPPORTED or -ENOSPC. */
 int sg_codecs_rfc6381(int codec, const uint8_t *b, size_t len, char *buf, size_t n);
 
+/* Iterates the NAL units of an access unit in length-prefixed form (4-byte big-endian
+ * lengths, as frames travel inside Sargas): returns the next NAL unit and its length,
+ * advancing *off; NULL at the end (*off == n) or at a length that is 0 or runs past n, or
+ * fewer than 4 bytes left (*off < n then: the AU is damaged from there on). */
+const uint8_t *sg_au_next(const uint8_t *au, size_t n, size_t *off, size_t *nal_len);
+
 /* Iterates NAL units of an Annex B buffer: returns a pointer to the next NAL unit (after its
  * start code) and its length, advancing *pos; NULL at the end. */
 const uint8_t *sg_annexb_next(const uint8_t *buf, size_t len, size_t *pos, size_t *nal_len);

@@ -254,15 +254,12 @@ static int64_t next_dts(struct sg_ingest_stream *s, uint32_t rtp_ts, int64_t now
 static int scan_au(struct sg_ingest_stream *s, const uint8_t *p, size_t n)
 {
     int key = 0, codec = s->params.codec;
-    size_t off = 0;
+    const uint8_t *nal;
+    size_t off = 0, len;
 
-    while (off + 4 <= n) {
-        size_t len = sg_rd32(p + off);
-        const uint8_t *nal = p + off + 4;
+    while ((nal = sg_au_next(p, n, &off, &len))) {
         int type, kind;
 
-        if (len == 0 || len > n - off - 4)
-            break;
         type = sg_nal_type(codec, nal);
         kind = sg_nal_param_kind(codec, type);
         if (kind) {
@@ -277,7 +274,6 @@ static int scan_au(struct sg_ingest_stream *s, const uint8_t *p, size_t n)
         } else if (sg_nal_is_keyframe(codec, type)) {
             key = 1;
         }
-        off += 4 + len;
     }
     return key;
 }

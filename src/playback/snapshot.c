@@ -42,7 +42,8 @@ static int set_extradata(AVCodecContext *dc, const struct sg_codec_params *p)
  * four bytes). Returns 0 or SG_E_CORRUPT when a length runs past the AU. */
 static int to_annexb(const struct sg_snapshot_au *au, AVPacket *pkt)
 {
-    size_t off = 0;
+    const uint8_t *nal;
+    size_t off = 0, len;
     int r;
 
     if (au->size == 0 || au->size > INT32_MAX - AV_INPUT_BUFFER_PADDING_SIZE)
@@ -50,14 +51,9 @@ static int to_annexb(const struct sg_snapshot_au *au, AVPacket *pkt)
     if ((r = av_new_packet(pkt, (int)au->size)) < 0)
         return sg_av_err(r);
     memcpy(pkt->data, au->data, au->size);
-    while (off < au->size) {
-        uint32_t len;
-        if (au->size - off < 4 || (len = sg_rd32(pkt->data + off)) > au->size - off - 4)
-            return SG_E_CORRUPT;
-        memcpy(pkt->data + off, start_code, 4);
-        off += 4 + len;
-    }
-    return 0;
+    while ((nal = sg_au_next(au->data, au->size, &off, &len)))
+        memcpy(pkt->data + (nal - au->data) - 4, start_code, 4);
+    return off == au->size ? 0 : SG_E_CORRUPT;
 }
 
 /* Receives every frame the decoder has ready; keeps the newest in last. Returns 1 when it

@@ -97,23 +97,20 @@ static int64_t add_camera(struct sg_catalog *cat, const char *name)
 }
 
 /* sg_au_refs on every AU of a file: IDR exactly on the keyframes; non-reference exactly where
- * the first slice's nal_ref_idc (bits 5-6 of the byte after the length) is 0. Returns the
- * number of non-reference AUs. */
+ * the first slice's nal_ref_idc (bits 5-6 of its NAL header) is 0. Returns the number of
+ * non-reference AUs. */
 static int classify(const struct media *m)
 {
     int nonref = 0;
 
     for (int i = 0; i < m->n; i++) {
-        const uint8_t *au = m->aus[i].data;
-        size_t off = 0;
-        int k = sg_au_refs(m->p.codec, au, m->aus[i].size), ref_idc = -1;
+        const uint8_t *nal;
+        size_t off = 0, len;
+        int k = sg_au_refs(m->p.codec, m->aus[i].data, m->aus[i].size), ref_idc = -1;
 
-        while (off + 5 <= m->aus[i].size && ref_idc < 0) {
-            int type = au[off + 4] & 0x1f;
-            if (type == 1 || type == 5)
-                ref_idc = (au[off + 4] >> 5) & 3;
-            off += 4 + ((size_t)au[off] << 24 | (size_t)au[off + 1] << 16 | (size_t)au[off + 2] << 8 | au[off + 3]);
-        }
+        while (ref_idc < 0 && (nal = sg_au_next(m->aus[i].data, m->aus[i].size, &off, &len)))
+            if ((nal[0] & 0x1f) == 1 || (nal[0] & 0x1f) == 5)
+                ref_idc = (nal[0] >> 5) & 3;
         CHECK_EQ_INT(!!(k & SG_AU_IDR), m->aus[i].key);
         CHECK_EQ_INT(!!(k & SG_AU_NONREF), ref_idc == 0);
         nonref += ref_idc == 0;
