@@ -103,8 +103,8 @@
  *
  * Cost (2-core EPYC, gcc -O3 with strict aliasing, bench_motion_core): about 0.13 ms per frame
  * at 640x360, 0.06 % of a core at 5 fps; about 0.27 ms per 1920x1080 keyframe, 0.014 % of a
- * core at one keyframe every 2 s. The grid stages cost the same for every input size (320x180 takes as long as
- * 640x360).
+ * core at one keyframe every 2 s. The grid stages cost the same for every input size
+ * (320x180 takes as long as 640x360).
  *
  * Not handled: a sharp-edged light (a hard shadow line, a beam cut off by a wall) has
  * structure and triggers, and so can a small spot: a light doubling the brightness with a

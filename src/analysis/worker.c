@@ -309,7 +309,7 @@ static int on_frame(struct sg_analyser *an, struct item *it)
     struct sg_motion_result res;
     struct sg_picture pic;
     int64_t period = SG_US_PER_SEC / an->t->a->o.fps;
-    int refs, r;
+    int r;
 
     if (it->session_no != an->session_no || it->gap) {
         restart(an, it->gap ? "frames dropped" : "new session");
@@ -324,9 +324,8 @@ static int on_frame(struct sg_analyser *an, struct item *it)
         if ((r = decode_keyframe(an, it, &pic)) <= 0)
             return 0;
     } else {
-        int due;
+        int refs = sg_au_refs(an->params.codec, it->data, it->size), due;
 
-        refs = sg_au_refs(an->params.codec, it->data, it->size);
         if (refs & SG_AU_IDR)
             drop_pending(an);
         due = is_due(an, it->utc_us, period, refs & SG_AU_IDR);
@@ -474,8 +473,8 @@ static int slot_cmp(const void *pa, const void *pb)
  * camera by camera: a camera's frames decode one after the other while its decoder and
  * reference pictures are still in the cache, and the thread works in long runs instead of
  * waking once per frame (200 times a second for 8 cameras at 25 fps). On this VM a frame
- * decoded in runs of 200 ms cost 390-445 us, in runs of 1 s 333-337 us, as much as decoding
- * without pause (see docs/PERFORMANCE.md). Events start up to batch_ms later; nothing is
+ * decoded in runs of 200 ms cost 387-446 us, in runs of 1 s 333-351 us, close to decoding
+ * without pause (bench/decode_runs.c, docs/PERFORMANCE.md). Events start up to batch_ms later; nothing is
  * lost, the queue holds seconds. */
 static void *thread_main(void *arg)
 {

@@ -97,23 +97,20 @@ static void tee_state(void *opaque, int state, int err, const char *msg)
  * state it last published moves to the new name on the bus (MQTT clears the old retained
  * topic, an empty state, and retains the state under the new one), and the analysis names
  * its next motion messages anew. */
-static void rename_stream(struct sg_cameras *cm, const struct sg_camera *c, struct tee *t)
+static void rename_stream(const struct sg_camera *c, const char *site, struct tee *t)
 {
-    struct sg_site site = { 0 };
     struct sg_event old;
 
-    if (sg_catalog_site_get(cm->cat, c->site_id, &site) < 0)
-        site.name[0] = 0;
     pthread_mutex_lock(&t->lock);
-    if (!strcmp(t->ev.camera, c->name) && !strcmp(t->ev.site, site.name) && t->ev.site_id == c->site_id) {
+    if (!strcmp(t->ev.camera, c->name) && !strcmp(t->ev.site, site) && t->ev.site_id == c->site_id) {
         pthread_mutex_unlock(&t->lock);
         return;
     }
     sg_info("cameras", c->id, "%s stream: now named '%s' (site '%s'), was '%s' (site '%s')",
-            sg_stream_name(t->ev.stream), c->name, site.name, t->ev.camera, t->ev.site);
+            sg_stream_name(t->ev.stream), c->name, site, t->ev.camera, t->ev.site);
     old = t->ev;
     snprintf(t->ev.camera, sizeof(t->ev.camera), "%s", c->name);
-    snprintf(t->ev.site, sizeof(t->ev.site), "%s", site.name);
+    snprintf(t->ev.site, sizeof(t->ev.site), "%s", site);
     t->ev.site_id = c->site_id;
     if (t->bus && old.state[0]) {
         old.state[0] = 0;
@@ -122,7 +119,7 @@ static void rename_stream(struct sg_cameras *cm, const struct sg_camera *c, stru
         sg_bus_publish(t->bus, &t->ev);
     }
     pthread_mutex_unlock(&t->lock);
-    sg_analysis_rename(t->an, c->name, site.name, c->site_id);
+    sg_analysis_rename(t->an, c->name, site, c->site_id);
 }
 
 /* Stops a stream. gone: it is not coming back (camera removed or disabled, sub stream
@@ -152,7 +149,7 @@ static int records(const struct sg_camera *c, int stream)
     return stream == SG_STREAM_MAIN || c->record_sub;
 }
 
-static void start_stream(struct sg_cameras *cm, const struct sg_camera *c, int stream,
+static void start_stream(struct sg_cameras *cm, const struct sg_camera *c, const char *site, int stream,
                          struct running_stream *rs)
 {
     struct sg_ingest_stream_desc d;
@@ -184,11 +181,7 @@ static void start_stream(struct sg_cameras *cm, const struct sg_camera *c, int s
     t->ev.site_id = c->site_id;
     t->ev.stream = stream;
     snprintf(t->ev.camera, sizeof(t->ev.camera), "%s", c->name);
-    {
-        struct sg_site site;
-        if (sg_catalog_site_get(cm->cat, c->site_id, &site) == 0)
-            snprintf(t->ev.site, sizeof(t->ev.site), "%s", site.name);
-    }
+    snprintf(t->ev.site, sizeof(t->ev.site), "%s", site);
     /* Motion: the sub stream, or the main stream's keyframes when there is no sub stream. */
     if (cm->analysis && (stream == SG_STREAM_SUB || !c->sub_url[0]))
         t->an = sg_analysis_add(cm->analysis, c, t->ev.site, stream, stream == SG_STREAM_MAIN);
@@ -236,17 +229,33 @@ static int same_stream(const struct sg_camera *a, const struct sg_camera *b, int
                    stream == SG_STREAM_MAIN ? b->main_url : b->sub_url);
 }
 
+/* The name of site id in the list ("" when it is not there). */
+static const char *site_name(const struct sg_site *sites, int n, int64_t id)
+{
+    for (int i = 0; i < n; i++)
+        if (sites[i].id == id)
+            return sites[i].name;
+    return "";
+}
+
 int sg_cameras_sync(struct sg_cameras *cm, int force)
 {
     struct sg_camera *cams = NULL;
-    int n, ch;
+    struct sg_site *sites = NULL;
+    int n, n_sites, ch;
 
     ch = sg_catalog_changed(cm->cat);
     if (!force && ch <= 0)
         return ch < 0 ? ch : 0;
+    /* The sites once per sync: any write to the catalog (activity every 2 s) brings one here,
+     * and every running stream compares its site name (rename_stream). */
+    if ((n_sites = sg_catalog_site_list(cm->cat, &sites)) < 0)
+        return n_sites;
     n = sg_catalog_camera_list(cm->cat, &cams);
-    if (n < 0)
+    if (n < 0) {
+        free(sites);
         return n;
+    }
     /* Stop what disappeared or changed. */
     for (int i = 0; i < cm->n; i++) {
         struct entry *e = &cm->e[i];
@@ -284,16 +293,17 @@ int sg_cameras_sync(struct sg_cameras *cm, int force)
         e->cam = cams[j];
         for (int s = 0; s < 2; s++)
             if (e->s[s].t)
-                rename_stream(cm, &cams[j], e->s[s].t); /* when its name or site changed */
+                rename_stream(&cams[j], site_name(sites, n_sites, cams[j].site_id), e->s[s].t);
         for (int s = 0; s < 2; s++)
             if (wants(&cams[j], s) && !e->s[s].t) {
                 sg_info("cameras", cams[j].id, "%s %s stream of '%s'",
                         records(&cams[j], s) ? "recording" : "receiving (live only)", sg_stream_name(s),
                         cams[j].name);
-                start_stream(cm, &cams[j], s, &e->s[s]);
+                start_stream(cm, &cams[j], site_name(sites, n_sites, cams[j].site_id), s, &e->s[s]);
             }
     }
     free(cams);
+    free(sites);
     return 0;
 }
 

@@ -39,7 +39,7 @@ static int set_extradata(AVCodecContext *dc, const struct sg_codec_params *p)
 }
 
 /* Copies a length-prefixed AU into pkt with each length replaced by a start code (the same
- * four bytes). Returns 0 or SG_E_CORRUPT when a length runs past the AU. */
+ * four bytes). Returns 0 or SG_E_CORRUPT when a length is 0 or runs past the AU. */
 static int to_annexb(const struct sg_snapshot_au *au, AVPacket *pkt)
 {
     const uint8_t *nal;
