@@ -198,8 +198,9 @@ static int export_range(struct sg_catalog *cat, const struct job_ctx *x, int seq
 
 /* ---- zip ---- */
 
-/* Adds every regular file under dir/rel (recursively) to the archive as top/rel/... */
-static int zip_tree(struct archive *a, const char *dir, const char *rel, const char *top)
+/* Adds every regular file under dir/rel (recursively) to the archive as top/rel/...; buf holds
+ * ZIP_CHUNK bytes. */
+static int zip_tree(struct archive *a, const char *dir, const char *rel, const char *top, unsigned char *buf)
 {
     char path[PATH_MAX];
     DIR *d;
@@ -223,7 +224,7 @@ static int zip_tree(struct archive *a, const char *dir, const char *rel, const c
         if (lstat(full, &st) < 0) {
             r = -errno;
         } else if (S_ISDIR(st.st_mode)) {
-            r = zip_tree(a, dir, sub, top);
+            r = zip_tree(a, dir, sub, top, buf);
         } else if (S_ISREG(st.st_mode)) {
             struct archive_entry *e = archive_entry_new();
             int fd = open(full, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -235,9 +236,8 @@ static int zip_tree(struct archive *a, const char *dir, const char *rel, const c
             if (fd < 0 || archive_write_header(a, e) != ARCHIVE_OK) {
                 r = fd < 0 ? -errno : SG_E_CORRUPT;
             } else {
-                static __thread unsigned char buf[ZIP_CHUNK];
                 ssize_t got;
-                while ((got = read(fd, buf, sizeof(buf))) > 0)
+                while ((got = read(fd, buf, ZIP_CHUNK)) > 0)
                     if (archive_write_data(a, buf, (size_t)got) != got) {
                         r = SG_E_CORRUPT;
                         break;
@@ -313,7 +313,13 @@ static int zip_dir(const char *dir, const char *top, const char *zip_path, char 
         r = SG_E_CORRUPT;
         goto out;
     }
-    r = zip_tree(a, dir, "", top);
+    {
+        /* from the heap, not thread-local: a 1 MiB __thread array is 1 MiB in every thread of
+         * the process, HTTP and ingest threads included */
+        unsigned char *buf = malloc(ZIP_CHUNK);
+        r = buf ? zip_tree(a, dir, "", top, buf) : -ENOMEM;
+        free(buf);
+    }
     if (archive_write_close(a) != ARCHIVE_OK && !r) {
         sg_error("export", 0, "cannot finish %s: %s", zip_path, archive_error_string(a));
         r = z.err ? z.err : SG_E_CORRUPT;

@@ -701,12 +701,17 @@ static void on_tcp_readable(struct sg_ingest_stream *s)
 
 static void on_udp_readable(struct sg_ingest_stream *s, int rtcp)
 {
-    enum { BATCH = 32, PKT = 2048 };
-    static __thread uint8_t bufs[BATCH][PKT];
+    enum { BATCH = UDP_BATCH, PKT = UDP_PKT };
     struct mmsghdr msgs[BATCH];
     struct iovec iov[BATCH];
     struct sockaddr_storage from[BATCH];
+    uint8_t (*bufs)[PKT] = s->w->udp_bufs;
     int fd = s->udp[rtcp], n;
+
+    if (!bufs && !(bufs = s->w->udp_bufs = malloc(sizeof(*bufs) * BATCH))) {
+        fail(s, -ENOMEM, "no memory for UDP receive buffers");
+        return;
+    }
 
     for (int round = 0; round < 8 && fd >= 0; round++) {
         memset(msgs, 0, sizeof(msgs));

@@ -89,6 +89,10 @@ struct sg_ingest_stream {
     struct sg_ingest_stream *next_pending;
 };
 
+/* recvmmsg batches for RTP over UDP: one buffer set per worker thread, made at the first UDP
+ * stream (thread-local storage would put it in every thread of the process) */
+enum { UDP_BATCH = 32, UDP_PKT = 2048 };
+
 struct worker {
     struct sg_ingest *ing;
     int idx;
@@ -100,6 +104,7 @@ struct worker {
     struct sg_ingest_stream **sessions;
     size_t n_sessions, cap_sessions;
     volatile int stop;
+    uint8_t (*udp_bufs)[UDP_PKT];  /* UDP_BATCH buffers, NULL until a stream uses UDP */
 };
 
 struct sg_ingest {

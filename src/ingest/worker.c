@@ -205,6 +205,7 @@ void sg_ingest_destroy(struct sg_ingest **ingp)
         if (w->evfd >= 0)
             close(w->evfd);
         free(w->sessions);
+        free(w->udp_bufs);
         pthread_mutex_destroy(&w->lock);
         pthread_cond_destroy(&w->cond);
     }
