@@ -31,6 +31,26 @@ int sg_buf_reserve(struct sg_buf *b, size_t extra)
     return 0;
 }
 
+int sg_buf_reserve_exact(struct sg_buf *b, size_t extra)
+{
+    size_t need;
+    uint8_t *p;
+
+    if (extra > SIZE_MAX - b->len)
+        return SG_E_TOOBIG;
+    need = b->len + extra;
+    if (b->max && need > b->max)
+        return SG_E_TOOBIG;
+    if (need <= b->cap)
+        return 0;
+    p = realloc(b->data, need);
+    if (!p)
+        return -ENOMEM;
+    b->data = p;
+    b->cap = need;
+    return 0;
+}
+
 int sg_buf_append(struct sg_buf *b, const void *p, size_t n)
 {
     int r = sg_buf_reserve(b, n);

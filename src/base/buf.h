@@ -14,6 +14,10 @@ struct sg_buf {
 
 /* Makes room for `extra` more bytes. Returns 0, SG_E_TOOBIG past `max`, or -ENOMEM. */
 int sg_buf_reserve(struct sg_buf *b, size_t extra);
+/* The same without rounding the capacity up to a power of two: for a buffer whose size is
+ * known in advance (a fragment of about the last one's size), where doubling 1.25 MB to 2 MB
+ * would hold memory no fragment uses. Later appends beyond it grow as sg_buf_reserve does. */
+int sg_buf_reserve_exact(struct sg_buf *b, size_t extra);
 int sg_buf_append(struct sg_buf *b, const void *p, size_t n);
 /* Lower-case hex of n bytes into out (2 n + 1 bytes, NUL-terminated). */
 void sg_hex(const void *p, size_t n, char *out);

