@@ -6,7 +6,8 @@
 
 #include "base/err.h"
 
-int sg_buf_reserve(struct sg_buf *b, size_t extra)
+/* Room for `extra` more bytes; the capacity doubles up to it unless `exact`. */
+static int reserve(struct sg_buf *b, size_t extra, int exact)
 {
     size_t need, ncap;
     uint8_t *p;
@@ -18,7 +19,7 @@ int sg_buf_reserve(struct sg_buf *b, size_t extra)
         return SG_E_TOOBIG;
     if (need <= b->cap)
         return 0;
-    ncap = b->cap ? b->cap : 256;
+    ncap = exact ? need : b->cap ? b->cap : 256;
     while (ncap < need)
         ncap = ncap > SIZE_MAX / 2 ? need : ncap * 2;
     if (b->max && ncap > b->max)
@@ -31,25 +32,8 @@ int sg_buf_reserve(struct sg_buf *b, size_t extra)
     return 0;
 }
 
-int sg_buf_reserve_exact(struct sg_buf *b, size_t extra)
-{
-    size_t need;
-    uint8_t *p;
-
-    if (extra > SIZE_MAX - b->len)
-        return SG_E_TOOBIG;
-    need = b->len + extra;
-    if (b->max && need > b->max)
-        return SG_E_TOOBIG;
-    if (need <= b->cap)
-        return 0;
-    p = realloc(b->data, need);
-    if (!p)
-        return -ENOMEM;
-    b->data = p;
-    b->cap = need;
-    return 0;
-}
+int sg_buf_reserve(struct sg_buf *b, size_t extra) { return reserve(b, extra, 0); }
+int sg_buf_reserve_exact(struct sg_buf *b, size_t extra) { return reserve(b, extra, 1); }
 
 int sg_buf_append(struct sg_buf *b, const void *p, size_t n)
 {
