@@ -6,8 +6,7 @@
 
 #include "base/err.h"
 
-/* Room for `extra` more bytes; the capacity doubles up to it unless `exact`. */
-static int reserve(struct sg_buf *b, size_t extra, int exact)
+int sg_buf_reserve(struct sg_buf *b, size_t extra)
 {
     size_t need, ncap;
     uint8_t *p;
@@ -19,7 +18,7 @@ static int reserve(struct sg_buf *b, size_t extra, int exact)
         return SG_E_TOOBIG;
     if (need <= b->cap)
         return 0;
-    ncap = exact ? need : b->cap ? b->cap : 256;
+    ncap = b->cap ? b->cap : 256;
     while (ncap < need)
         ncap = ncap > SIZE_MAX / 2 ? need : ncap * 2;
     if (b->max && ncap > b->max)
@@ -31,9 +30,6 @@ static int reserve(struct sg_buf *b, size_t extra, int exact)
     b->cap = ncap;
     return 0;
 }
-
-int sg_buf_reserve(struct sg_buf *b, size_t extra) { return reserve(b, extra, 0); }
-int sg_buf_reserve_exact(struct sg_buf *b, size_t extra) { return reserve(b, extra, 1); }
 
 int sg_buf_append(struct sg_buf *b, const void *p, size_t n)
 {
@@ -120,4 +116,33 @@ void sg_hex(const void *p, size_t n, char *out)
         out[2 * i + 1] = digits[b[i] & 15];
     }
     out[2 * n] = 0;
+}
+
+struct sg_blob *sg_blob_copy(const void *p, size_t n)
+{
+    struct sg_blob *b;
+
+    if (n > SIZE_MAX - sizeof(*b) || !(b = malloc(sizeof(*b) + n)))
+        return NULL;
+    atomic_init(&b->refs, 1);
+    b->size = n;
+    if (n)
+        memcpy(b->data, p, n);
+    return b;
+}
+
+struct sg_blob *sg_blob_ref(struct sg_blob *b)
+{
+    if (b)
+        atomic_fetch_add_explicit(&b->refs, 1, memory_order_relaxed);
+    return b;
+}
+
+void sg_blob_unref(struct sg_blob **bp)
+{
+    struct sg_blob *b = *bp;
+
+    *bp = NULL;
+    if (b && atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) == 1)
+        free(b);
 }

@@ -1,7 +1,9 @@
-/* Growable byte buffer with a hard cap, and big-endian writers for box/packet building. */
+/* Growable byte buffer with a hard cap, and big-endian writers for box/packet building; an
+ * immutable reference-counted block for bytes that several threads hold at once. */
 #ifndef SG_BASE_BUF_H
 #define SG_BASE_BUF_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -14,10 +16,6 @@ struct sg_buf {
 
 /* Makes room for `extra` more bytes. Returns 0, SG_E_TOOBIG past `max`, or -ENOMEM. */
 int sg_buf_reserve(struct sg_buf *b, size_t extra);
-/* The same without rounding the capacity up to a power of two: for a buffer whose size is
- * known in advance (a fragment of about the last one's size), where doubling 1.25 MB to 2 MB
- * would hold memory no fragment uses. Later appends beyond it grow as sg_buf_reserve does. */
-int sg_buf_reserve_exact(struct sg_buf *b, size_t extra);
 int sg_buf_append(struct sg_buf *b, const void *p, size_t n);
 /* Lower-case hex of n bytes into out (2 n + 1 bytes, NUL-terminated). */
 void sg_hex(const void *p, size_t n, char *out);
@@ -45,5 +43,17 @@ static inline void sg_wr32(uint8_t *p, uint32_t v)
 {
     p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16); p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
 }
+
+/* Immutable bytes shared between threads, freed with the last reference: one received frame,
+ * held once by the live hub, the recorder and the store (docs/ARCHITECTURE.md, "Memory"). */
+struct sg_blob {
+    atomic_int refs;
+    size_t size;
+    uint8_t data[];
+};
+
+struct sg_blob *sg_blob_copy(const void *p, size_t n); /* one reference; NULL without memory */
+struct sg_blob *sg_blob_ref(struct sg_blob *b);        /* b may be NULL */
+void sg_blob_unref(struct sg_blob **bp);               /* *bp may be NULL; sets it NULL */
 
 #endif

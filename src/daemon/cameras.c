@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/buf.h"
 #include "base/clock.h"
 #include "base/err.h"
 #include "base/log.h"
@@ -62,14 +63,22 @@ struct sg_cameras *sg_cameras_create(const struct sg_config *cfg, struct sg_cata
 void sg_cameras_set_bus(struct sg_cameras *cm, struct sg_bus *bus) { cm->bus = bus; }
 void sg_cameras_set_analysis(struct sg_cameras *cm, struct sg_analysis *a) { cm->analysis = a; }
 
+/* The frame's bytes are copied once, into a shared block that the live hub and the recorder
+ * (and after it the store) each hold a reference to: one copy of every GOP in memory, not one
+ * per consumer. */
 static void tee_frame(void *opaque, const struct sg_frame *f)
 {
     struct tee *t = opaque;
+    struct sg_frame g = *f;
 
+    if (!g.blob)
+        g.blob = sg_blob_copy(f->data, f->size); /* NULL without memory: each copies its own */
     if (t->rec)
-        t->rec_sink.on_frame(t->rec_sink.opaque, f);
-    sg_live_frame(t->live, f);
-    sg_analysis_frame(t->an, f);
+        t->rec_sink.on_frame(t->rec_sink.opaque, &g);
+    sg_live_frame(t->live, &g);
+    sg_analysis_frame(t->an, &g);
+    if (g.blob != f->blob)
+        sg_blob_unref(&g.blob);
 }
 
 static void tee_state(void *opaque, int state, int err, const char *msg)

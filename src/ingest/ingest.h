@@ -11,6 +11,8 @@
 
 #include "ingest/h26x.h"
 
+struct sg_blob; /* base/buf.h */
+
 struct sg_ingest_opts {
     int threads;                /* worker threads, >= 1 */
     int connect_timeout_ms;
@@ -35,6 +37,8 @@ struct sg_frame {
     const struct sg_codec_params *params; /* current parameter sets */
     int params_changed;         /* differ from those of the previous frame handed out */
     int64_t session_no;         /* increments at every (re)connection */
+    struct sg_blob *blob;       /* the same bytes as a shared block, when the caller made one
+                                 * (the camera manager's tee does, once for all consumers) */
 };
 
 enum sg_stream_state_kind {

@@ -30,7 +30,9 @@ struct chunk {
     int key;
     int64_t mono_ns;            /* frames: when it arrived (CLOCK_MONOTONIC, the frame's own) */
     size_t payload_off;         /* where the access unit starts (frames) */
-    size_t size;
+    size_t size;                /* header and access unit */
+    struct sg_blob *blob;       /* the access unit, shared with the recorder; data[] then holds
+                                 * only the header (payload_off bytes) */
     uint8_t data[];
 };
 
@@ -99,7 +101,19 @@ static struct chunk *chunk_new(size_t size)
     c->mono_ns = 0;
     c->payload_off = 0;
     c->size = size;
+    c->blob = NULL;
     return c;
+}
+
+/* The bytes of c from off on that lie in one piece; *n says how many. */
+static const uint8_t *chunk_at(const struct chunk *c, size_t off, size_t *n)
+{
+    if (c->blob && off >= c->payload_off) {
+        *n = c->size - off;
+        return c->blob->data + (off - c->payload_off);
+    }
+    *n = (c->blob ? c->payload_off : c->size) - off;
+    return c->data + off;
 }
 
 static struct chunk *chunk_ref(struct chunk *c)
@@ -116,6 +130,7 @@ static void chunk_unref(struct chunk **cp)
     *cp = NULL;
     if (c && atomic_fetch_sub(&c->refs, 1) == 1) {
         chunk_unref(&c->init);
+        sg_blob_unref(&c->blob);
         free(c);
     }
 }
@@ -351,13 +366,17 @@ void sg_live_frame(struct sg_live_stream *s, const struct sg_frame *f)
     smp.key = f->key;
     if (sg_fmp4_fragment_header(&hdr, (uint32_t)(s->next_seq + 1), (uint64_t)tfdt,
                                 f->arrival_utc_us, &smp, 1, f->size) < 0 ||
-        !(c = chunk_new(hdr.len + f->size))) {
+        !(c = chunk_new(hdr.len + (f->blob ? 0 : f->size)))) {
         sg_buf_free(&hdr);
         return;
     }
     memcpy(c->data, hdr.data, hdr.len);
-    memcpy(c->data + hdr.len, f->data, f->size);
+    if (f->blob)
+        c->blob = sg_blob_ref(f->blob); /* the same bytes as f->data */
+    else
+        memcpy(c->data + hdr.len, f->data, f->size);
     c->payload_off = hdr.len;
+    c->size = hdr.len + f->size;
     c->key = f->key;
     c->mono_ns = f->arrival_mono_ns ? f->arrival_mono_ns : sg_mono_ns();
     sg_buf_free(&hdr);
@@ -479,10 +498,12 @@ ssize_t sg_live_read(struct sg_live_viewer *v, uint8_t *buf, size_t max,
             pthread_mutex_unlock(&s->mu);
             v->cur_off = 0;
         }
-        n = v->cur->size - v->cur_off;
-        if (n > max - got)
-            n = max - got;
-        memcpy(buf + got, v->cur->data + v->cur_off, n);
+        {
+            const uint8_t *p = chunk_at(v->cur, v->cur_off, &n);
+            if (n > max - got)
+                n = max - got;
+            memcpy(buf + got, p, n);
+        }
         got += n;
         v->cur_off += n;
         if (v->cur_off == v->cur->size)
@@ -563,11 +584,13 @@ int sg_live_gop(struct sg_live *l, int64_t camera_id, int stream, size_t max_fra
         struct chunk *c = s->ring[q % RING_SLOTS];
         if (c->init != s->init)
             break; /* parameter sets changed after the keyframe */
+        size_t got;
+        const uint8_t *p = chunk_at(c, c->payload_off, &got);
         a[n].size = c->size - c->payload_off;
         a[n].data = malloc(a[n].size);
         if (!a[n].data)
             abort();
-        memcpy(a[n].data, c->data + c->payload_off, a[n].size);
+        memcpy(a[n].data, p, a[n].size); /* the access unit is in one piece */
         n++;
     }
     pthread_mutex_unlock(&s->mu);

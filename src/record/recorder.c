@@ -26,12 +26,13 @@ struct sg_recorder {
     uint32_t frag_seq;
     int64_t anchor_us;         /* min(arrival - media offset) over this segment's frames */
 
-    /* fragment being accumulated */
-    struct sg_buf payload;
+    /* fragment being accumulated: its frames are references to the shared blocks the live hub
+     * holds too (no copy); the store writes them and lets them go */
+    struct sg_blob **frames;
+    size_t payload_len;
     struct sg_fmp4_sample *samples;
     int64_t *dts;
     size_t n, cap;
-    size_t last_payload_size;
 
     int64_t last_dts;          /* of the last frame taken */
     int64_t last_end_us;       /* UTC end of what has been recorded (0 = nothing yet) */
@@ -117,25 +118,23 @@ static int flush_fragment(struct sg_recorder *r, int64_t next_dts)
     m->seg = r->seg;
     m->end_us = end_us;
     rc = sg_fmp4_fragment_header(&m->a, ++r->frag_seq, (uint64_t)(r->dts[0] - r->seg_first_dts),
-                                 first_us, r->samples, r->n, r->payload.len);
+                                 first_us, r->samples, r->n, r->payload_len);
     if (rc < 0)
         abort(); /* only OOM: the sizes are bounded above */
-    m->b = r->payload;
-    r->last_payload_size = r->payload.len;
-    memset(&r->payload, 0, sizeof(r->payload));
-    r->payload.max = r->last_payload_size + FRAG_MAX_BYTES;
+    /* the references go with the message; the next fragment gets an array as large */
+    m->frames = r->frames;
+    m->n_frames = r->n;
+    m->payload_len = r->payload_len;
+    if (!(r->frames = malloc(r->cap * sizeof(*r->frames))))
+        abort();
+    r->payload_len = 0;
     r->n = 0;
     rc = store_push(r->st, m, 0);
     if (rc < 0) {
-        sg_buf_free(&m->a);
-        sg_buf_free(&m->b);
-        free(m);
+        msg_free(m);
         return rc;
     }
     r->last_end_us = end_us;
-    /* keep one fragment's worth of memory ready: no realloc churn per frame, and no more (at
-     * 16 cameras 4.3-5.5 MB RSS per camera against 6.1-6.3 with the capacity doubled to 2 MB) */
-    sg_buf_reserve_exact(&r->payload, r->last_payload_size + r->last_payload_size / 4);
     return 0;
 }
 
@@ -148,8 +147,7 @@ static void close_segment(struct sg_recorder *r, int64_t next_dts)
     if (flush_fragment(r, next_dts) == -EAGAIN)
         sg_warn("record", r->camera_id, "storage queue full: last fragment of a segment dropped");
     if (r->open_msg) { /* nothing was ever written: the store never heard of it */
-        sg_buf_free(&r->open_msg->a);
-        free(r->open_msg);
+        msg_free(r->open_msg);
         r->open_msg = NULL;
         free(r->seg);
         r->seg = NULL;
@@ -296,7 +294,7 @@ static void on_frame(void *opaque, const struct sg_frame *f)
         }
         r->waiting_key = 0;
     } else if (r->n && (f->dts - r->dts[0] > FRAG_MAX_SECONDS * SG_FMP4_TIMESCALE ||
-                        r->payload.len + f->size > FRAG_MAX_BYTES)) {
+                        r->payload_len + f->size > FRAG_MAX_BYTES)) {
         /* very long GOP: bound what a crash can lose */
         if (flush_fragment(r, f->dts) < 0) {
             close_segment(r, 0);
@@ -309,15 +307,18 @@ static void on_frame(void *opaque, const struct sg_frame *f)
         size_t nc = r->cap ? r->cap * 2 : 64;
         r->samples = realloc(r->samples, nc * sizeof(*r->samples));
         r->dts = realloc(r->dts, nc * sizeof(*r->dts));
-        if (!r->samples || !r->dts)
+        r->frames = realloc(r->frames, nc * sizeof(*r->frames));
+        if (!r->samples || !r->dts || !r->frames)
             abort();
         r->cap = nc;
     }
-    if (sg_buf_append(&r->payload, f->data, f->size) < 0) {
-        sg_error("record", r->camera_id, "fragment buffer limit reached: frame dropped");
+    /* (ingest bounds a frame's size: max_frame_bytes) */
+    if (!(r->frames[r->n] = f->blob ? sg_blob_ref(f->blob) : sg_blob_copy(f->data, f->size))) {
+        sg_error("record", r->camera_id, "no memory for a frame of %zu bytes: dropped", f->size);
         r->waiting_key = 1;
         return;
     }
+    r->payload_len += f->size;
     if (r->n)
         r->nominal_dur = f->dts - r->last_dts;
     {
@@ -380,7 +381,6 @@ struct sg_recorder *sg_recorder_create(struct sg_store *st, int64_t camera_id, i
     r->stream = stream;
     r->prev_end_us = prev_end_us;
     r->session_no = -1;
-    r->payload.max = FRAG_MAX_BYTES + 64 * 1024 * 1024;
     return r;
 }
 
@@ -394,7 +394,9 @@ void sg_recorder_destroy(struct sg_recorder **rp)
     close_loss(r, sg_utc_us());
     /* The stream is no longer received: say so, or the catalog would show it online forever. */
     push_state(r, "stopped", "not recorded (recorder stopped or camera disabled)", NULL);
-    sg_buf_free(&r->payload);
+    for (size_t i = 0; i < r->n; i++) /* close_segment flushed them; none is left but on OOM */
+        sg_blob_unref(&r->frames[i]);
+    free(r->frames);
     free(r->samples);
     free(r->dts);
     free(r);

@@ -48,20 +48,27 @@ struct sg_store {
     struct seg *dirty;
 };
 
+void msg_free(struct msg *m)
+{
+    sg_buf_free(&m->a);
+    for (size_t i = 0; i < m->n_frames; i++)
+        sg_blob_unref(&m->frames[i]);
+    free(m->frames);
+    free(m);
+}
+
 int store_push(struct sg_store *st, struct msg *m, int force)
 {
-    size_t bytes = m->a.len + m->b.len + sizeof(*m);
+    size_t bytes = m->a.len + m->payload_len + m->n_frames * sizeof(*m->frames) + sizeof(*m);
     int r = sg_queue_push(st->q, m, bytes, force);
 
     if (r < 0 && force) {
         /* Only at shutdown: nothing will process it. */
-        sg_buf_free(&m->a);
-        sg_buf_free(&m->b);
         if (m->type == M_CLOSE)
             free(m->seg);
         if (m->type == M_LOSS_CLOSE)
             free(m->loss);
-        free(m);
+        msg_free(m);
     }
     return r;
 }
@@ -210,10 +217,29 @@ static void do_open(struct sg_store *st, struct msg *m)
     sg_debug("store", s->camera_id, "segment %s opened", s->rel);
 }
 
+/* The fragment's header and its frames, in writes of up to 64 pieces (IOV_MAX is 1024; a GOP
+ * of 2 s at 25 fps goes in one). A crash between two of them leaves a torn fragment, which the
+ * start-up reconciliation cuts off as it does a torn write. */
+static int write_frag(int fd, const struct msg *m)
+{
+    struct iovec iov[64];
+    int n = 0, r;
+
+    iov[n++] = (struct iovec){ m->a.data, m->a.len };
+    for (size_t i = 0; i < m->n_frames; i++) {
+        iov[n++] = (struct iovec){ m->frames[i]->data, m->frames[i]->size };
+        if (n == (int)(sizeof(iov) / sizeof(iov[0]))) {
+            if ((r = sg_writev_all(fd, iov, n)) < 0)
+                return r;
+            n = 0;
+        }
+    }
+    return n ? sg_writev_all(fd, iov, n) : 0;
+}
+
 static void do_frag(struct sg_store *st, struct msg *m)
 {
     struct seg *s = m->seg;
-    struct iovec iov[2] = { { m->a.data, m->a.len }, { m->b.data, m->b.len } };
     int r;
 
     if (s->fd < 0 || atomic_load(&s->failed))
@@ -222,7 +248,7 @@ static void do_frag(struct sg_store *st, struct msg *m)
         atomic_store(&s->failed, 1);
         return;
     }
-    r = sg_writev_all(s->fd, iov, 2);
+    r = write_frag(s->fd, m);
     if (r < 0) {
         /* Cut the torn write off so the file stays valid up to its last fragment. */
         if (ftruncate(s->fd, s->bytes) < 0)
@@ -236,7 +262,7 @@ static void do_frag(struct sg_store *st, struct msg *m)
         return;
     }
     {
-        int64_t off = s->bytes, len = (int64_t)(m->a.len + m->b.len);
+        int64_t off = s->bytes, len = (int64_t)(m->a.len + m->payload_len);
         /* Start writing this fragment to the disk now (asynchronously): a power cut then loses
          * about a GOP, not the kernel's 30 s of dirty pages. Pages written back earlier are
          * dropped: recordings are not re-read soon, and recycling warm pages is much cheaper
@@ -248,7 +274,7 @@ static void do_frag(struct sg_store *st, struct msg *m)
             s->dropped_to = off - DROP_BEHIND / 2;
         }
     }
-    s->bytes += (int64_t)(m->a.len + m->b.len);
+    s->bytes += (int64_t)(m->a.len + m->payload_len);
     s->end_us = m->end_us;
     s->fragments++;
     if (!s->dirty) {
@@ -325,9 +351,7 @@ static void handle(struct sg_store *st, struct msg *m)
             sg_catalog_state_set(st->cat, &m->state);
         break;
     }
-    sg_buf_free(&m->a);
-    sg_buf_free(&m->b);
-    free(m);
+    msg_free(m);
 }
 
 static void *store_main(void *arg)

@@ -38,7 +38,11 @@ enum msg_type { M_OPEN, M_FRAG, M_CLOSE, M_LOSS_OPEN, M_LOSS_CLOSE, M_STATE };
 struct msg {
     int type;
     struct seg *seg;
-    struct sg_buf a, b;        /* OPEN: a = init segment; FRAG: a = header, b = samples */
+    struct sg_buf a;           /* OPEN: the init segment; FRAG: the fragment's header */
+    struct sg_blob **frames;   /* FRAG: the samples' access units in order, one reference each
+                                * (shared with the live hub: no copy of the GOP is made) */
+    size_t n_frames;
+    size_t payload_len;        /* FRAG: their total size */
     int64_t end_us;            /* FRAG: UTC end of the fragment; LOSS_CLOSE: end */
     struct loss_tok *loss;
     struct sg_loss loss_row;
@@ -46,6 +50,9 @@ struct msg {
 };
 
 int store_push(struct sg_store *st, struct msg *m, int force);
+/* Frees m and what it holds (its frames' references, a segment or loss token it owns are not
+ * touched: see store_push and handle). */
+void msg_free(struct msg *m);
 int store_segment_seconds(struct sg_store *st);
 int store_is_full(struct sg_store *st);
 

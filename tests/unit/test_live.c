@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/types.h>
 
+#include "base/buf.h"
 #include "base/clock.h"
 #include "ingest/ingest.h"
 #include "live/live.h"
@@ -27,16 +28,101 @@ static int64_t arrival_ns(int i)
                        : T0_NS + (int64_t)3 * GOP * FRAME_NS + (int64_t)(i - 3 * GOP) * 100 * SG_NS_PER_MS;
 }
 
-/* Feeds AUs [from, to) of m. */
-static void feed(struct sg_live_stream *s, const struct media *m, int from, int to)
+/* Feeds AUs [from, to) of m; with `shared`, each as a shared block (as the camera manager's tee
+ * hands them), which the test lets go of at once: the hub's reference must keep it. */
+static void feed_as(struct sg_live_stream *s, const struct media *m, int from, int to, int shared)
 {
     for (int i = from; i < to; i++) {
         struct sg_frame f = { .data = m->aus[i].data, .size = m->aus[i].size,
                               .dts = (int64_t)i * FRAME_TICKS, .arrival_utc_us = 1795228200000000LL + i * 40000LL,
                               .arrival_mono_ns = arrival_ns(i), .key = m->aus[i].key,
                               .params = &m->p, .params_changed = i == 0, .session_no = 1 };
+        if (shared) {
+            CHECK((f.blob = sg_blob_copy(f.data, f.size)) != NULL);
+            f.data = f.blob->data;
+        }
         sg_live_frame(s, &f);
+        sg_blob_unref(&f.blob);
     }
+}
+
+static void feed(struct sg_live_stream *s, const struct media *m, int from, int to) { feed_as(s, m, from, to, 0); }
+
+/* Everything a viewer can read now, in reads of `step` bytes (odd sizes cross the boundary
+ * between a fragment's header and its access unit). */
+static size_t read_all(struct sg_live_viewer *v, uint8_t *buf, size_t max, size_t step)
+{
+    size_t got = 0;
+    ssize_t n;
+
+    while (got < max && (n = sg_live_read(v, buf + got, step < max - got ? step : max - got, park, NULL)) > 0)
+        got += (size_t)n;
+    return got;
+}
+
+/* Frames handed as shared blocks (the daemon's way) and as plain bytes (a caller without one)
+ * give viewers the same bytes, read whole or 7 bytes at a time, and the same GOP to snapshots. */
+static void shared_frames(const struct media *m)
+{
+    struct sg_live *l = NULL;
+    struct sg_live_stream *plain, *shared;
+    struct sg_live_viewer *vp = NULL, *vs = NULL, *vs7 = NULL;
+    struct sg_live_opts o = { .max_bytes = 24u << 20 };
+    struct sg_codec_params pp, ps;
+    struct sg_live_au *gp = NULL, *gs = NULL;
+    char codecs[32];
+    size_t cap = 8u << 20, np, ns, ns7;
+    uint8_t *bp = malloc(cap), *bs = malloc(cap), *bs7 = malloc(cap);
+    int kp, ks;
+
+    CHECK(bp && bs && bs7);
+    CHECK_EQ_INT(sg_live_create(&o, &l), 0);
+    plain = sg_live_publish(l, 1, 0);
+    shared = sg_live_publish(l, 2, 0);
+    CHECK(plain && shared && bp && bs && bs7);
+    if (!plain || !shared || !bp || !bs || !bs7)
+        return;
+    feed_as(plain, m, 0, 1, 0);
+    feed_as(shared, m, 0, 1, 1);
+    CHECK_EQ_INT(sg_live_join(l, 1, 0, wake, NULL, &vp, codecs, sizeof(codecs)), 0);
+    CHECK_EQ_INT(sg_live_join(l, 2, 0, wake, NULL, &vs, codecs, sizeof(codecs)), 0);
+    CHECK_EQ_INT(sg_live_join(l, 2, 0, wake, NULL, &vs7, codecs, sizeof(codecs)), 0);
+    /* two rounds of reading, so that no frame is 2 s old (and evicted) before it was read */
+    feed_as(plain, m, 1, 30, 0);
+    feed_as(shared, m, 1, 30, 1);
+    np = read_all(vp, bp, cap, cap);
+    ns = read_all(vs, bs, cap, cap);
+    ns7 = read_all(vs7, bs7, cap, 7);
+    feed_as(plain, m, 30, GOP + 20, 0);
+    feed_as(shared, m, 30, GOP + 20, 1);
+    np += read_all(vp, bp + np, cap - np, cap);
+    ns += read_all(vs, bs + ns, cap - ns, cap);
+    ns7 += read_all(vs7, bs7 + ns7, cap - ns7, 7);
+    CHECK(np > (size_t)(GOP + 20) * 100);
+    CHECK_EQ_INT(ns, np);
+    CHECK_EQ_INT(ns7, np);
+    CHECK(ns == np && !memcmp(bs, bp, np));
+    CHECK(ns7 == np && !memcmp(bs7, bp, np));
+    /* the snapshot's GOP: from the newest keyframe (GOP) on, the same access units */
+    kp = sg_live_gop(l, 1, 0, 0, &pp, &gp);
+    ks = sg_live_gop(l, 2, 0, 0, &ps, &gs);
+    CHECK_EQ_INT(kp, 20);
+    CHECK_EQ_INT(ks, kp);
+    for (int i = 0; i < kp && i < ks; i++) {
+        CHECK_EQ_INT(gs[i].size, m->aus[GOP + i].size);
+        CHECK(gs[i].size == gp[i].size && !memcmp(gs[i].data, m->aus[GOP + i].data, gs[i].size));
+    }
+    sg_live_gop_free(&gp, kp);
+    sg_live_gop_free(&gs, ks);
+    sg_live_leave(&vp);
+    sg_live_leave(&vs);
+    sg_live_leave(&vs7);
+    sg_live_unpublish(l, &plain);
+    sg_live_unpublish(l, &shared);
+    sg_live_destroy(&l);
+    free(bp);
+    free(bs);
+    free(bs7);
 }
 
 /* The sequence number of the first fragment (mfhd) a viewer reads, or -1. */
@@ -105,6 +191,8 @@ int main(void)
     sg_live_leave(&late);
     sg_live_unpublish(l, &s);
     sg_live_destroy(&l);
+
+    shared_frames(&m);
     media_free(&m);
     return check_done("test_live");
 }
