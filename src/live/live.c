@@ -584,13 +584,11 @@ int sg_live_gop(struct sg_live *l, int64_t camera_id, int stream, size_t max_fra
         struct chunk *c = s->ring[q % RING_SLOTS];
         if (c->init != s->init)
             break; /* parameter sets changed after the keyframe */
-        size_t got;
-        const uint8_t *p = chunk_at(c, c->payload_off, &got);
-        a[n].size = c->size - c->payload_off;
+        const uint8_t *p = chunk_at(c, c->payload_off, &a[n].size); /* the access unit: one piece */
         a[n].data = malloc(a[n].size);
         if (!a[n].data)
             abort();
-        memcpy(a[n].data, p, a[n].size); /* the access unit is in one piece */
+        memcpy(a[n].data, p, a[n].size);
         n++;
     }
     pthread_mutex_unlock(&s->mu);

@@ -207,8 +207,7 @@ static int open_segment(struct sg_recorder *r, const struct sg_frame *f)
     if (sg_fmp4_init_segment(&m->a, f->params) < 0) {
         sg_error("record", r->camera_id, "cannot build an MP4 header for these parameter sets");
         free(s);
-        sg_buf_free(&m->a);
-        free(m);
+        msg_free(m);
         return SG_E_PROTO;
     }
     r->prev_seg_session = r->cur_seg_session;

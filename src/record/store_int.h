@@ -50,8 +50,8 @@ struct msg {
 };
 
 int store_push(struct sg_store *st, struct msg *m, int force);
-/* Frees m and what it holds (its frames' references, a segment or loss token it owns are not
- * touched: see store_push and handle). */
+/* Frees m, its buffer and its frames' references. A segment or loss token it points to is not
+ * freed here: who owns it depends on the message (see store_push and handle). */
 void msg_free(struct msg *m);
 int store_segment_seconds(struct sg_store *st);
 int store_is_full(struct sg_store *st);
